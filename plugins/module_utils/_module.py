@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pier.portainer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This module_utils is PRIVATE to the pier.portainer collection. It may change without notice
+# and must not be used by other collections.
+
+"""The common argument spec and the AnsibleModule wrapper every module of the collection uses."""
+
+from __future__ import annotations
+
+import copy
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.pier.portainer.plugins.module_utils._api import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    PortainerAPIError,
+    PortainerClient,
+    PortainerError,
+)
+
+# Documented in plugins/doc_fragments/_portainer.py; keep both in step.
+PORTAINER_COMMON_ARGS = dict(
+    portainer_url=dict(type='str', required=True, fallback=(env_fallback, ['PORTAINER_URL'])),
+    portainer_api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['PORTAINER_API_KEY'])),
+    portainer_username=dict(type='str', fallback=(env_fallback, ['PORTAINER_USERNAME'])),
+    portainer_password=dict(type='str', no_log=True, fallback=(env_fallback, ['PORTAINER_PASSWORD'])),
+    validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['PORTAINER_VALIDATE_CERTS'])),
+    ca_path=dict(type='path', fallback=(env_fallback, ['PORTAINER_CA_PATH'])),
+    request_timeout=dict(type='float', default=30.0, fallback=(env_fallback, ['PORTAINER_TIMEOUT'])),
+    token_cache=dict(type='bool', default=True, fallback=(env_fallback, ['PORTAINER_TOKEN_CACHE'])),
+)
+
+NO_CREDENTIALS = (
+    'Portainer needs credentials: set portainer_api_key (or the environment variable PORTAINER_API_KEY), '
+    'or portainer_username and portainer_password (or PORTAINER_USERNAME and PORTAINER_PASSWORD)')
+
+
+def client_from_params(params, auth_required=True):
+    """Build the PortainerClient from the common options (a module's params or a plugin's options)."""
+    if auth_required and not params.get('portainer_api_key') and not params.get('portainer_username'):
+        raise PortainerError(NO_CREDENTIALS)
+    return PortainerClient(
+        url=params.get('portainer_url'),
+        api_key=params.get('portainer_api_key'),
+        username=params.get('portainer_username'),
+        password=params.get('portainer_password'),
+        validate_certs=params.get('validate_certs', True),
+        ca_path=params.get('ca_path'),
+        timeout=params.get('request_timeout') or 30.0,
+        token_cache=params.get('token_cache', True),
+    )
+
+
+class PortainerModule:
+    """Owns the AnsibleModule and the PortainerClient of one task.
+
+    ``argument_spec`` is the module's own spec; the common connection options are merged in.
+    With ``auth_required=False`` (admin initialisation) only ``portainer_url`` is needed.
+    """
+
+    def __init__(self, argument_spec, auth_required=True, mutually_exclusive=None, required_together=None,
+                 required_if=None, required_one_of=None, required_by=None, supports_check_mode=True):
+        spec = copy.deepcopy(PORTAINER_COMMON_ARGS)
+        spec.update(argument_spec)
+        self.module = AnsibleModule(
+            argument_spec=spec,
+            mutually_exclusive=list(mutually_exclusive or []) + [
+                ('portainer_api_key', 'portainer_username'),
+                ('portainer_api_key', 'portainer_password'),
+            ],
+            required_together=list(required_together or []) + [('portainer_username', 'portainer_password')],
+            required_if=required_if or [],
+            required_one_of=required_one_of or [],
+            required_by=required_by or {},
+            supports_check_mode=supports_check_mode,
+        )
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.diff_mode = self.module._diff
+        try:
+            self.client = client_from_params(self.params, auth_required=auth_required)
+        except PortainerError as exc:
+            self.module.fail_json(msg=str(exc))
+
+    def warn(self, message):
+        self.module.warn(self.client.redact(message))
+
+    def fail(self, msg, **kwargs):
+        kwargs.setdefault('changed', False)
+        self.module.fail_json(msg=self.client.redact(msg), **kwargs)
+
+    def exit(self, **kwargs):
+        self.client.close()
+        self.module.exit_json(**kwargs)
+
+    def run(self, function):
+        """Call ``function(self)`` and turn every Portainer error into a clean failure; never a traceback."""
+        try:
+            function(self)
+        except PortainerAPIError as exc:
+            self.fail(str(exc), status=exc.status)
+        except PortainerError as exc:
+            self.fail(str(exc))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            self.fail('Unexpected error: %s: %s' % (type(exc).__name__, exc), exception=self.client.redact(traceback.format_exc()))
