@@ -15,6 +15,7 @@ export PATH="$VENV/bin:$PATH"
 if [ -z "${PORTAINER_URL:-}" ]; then
     testbed_up
     sim_start 2.23.0
+    trap sim_stop EXIT
     export PORTAINER_URL="http://127.0.0.1:$SIM_PORT"
     export PORTAINER_USERNAME=admin
     export PORTAINER_PASSWORD=${PIER_DEMO_ADMIN_PASSWORD:-demo-admin-password}

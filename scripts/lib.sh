@@ -13,7 +13,8 @@ TESTBED_DIR=${PIER_TESTBED_DIR:-/var/tmp/pier-testbed}
 export PIER_TESTBED_DIR=$TESTBED_DIR
 
 # ansible-core versions tested, with the Python each runs on.
-CORE_VERSIONS=(2.18 2.19 2.21)
+# PIER_CORE_VERSIONS="2.19" narrows sanity and units to some of them (for quick local runs).
+read -r -a CORE_VERSIONS <<<"${PIER_CORE_VERSIONS:-2.18 2.19 2.21}"
 declare -A CORE_PYTHON=([2.18]=3.11 [2.19]=3.11 [2.21]=3.12)
 # The version that runs integration tests, the demo, lint and the tools.
 MAIN_CORE=2.19
@@ -115,9 +116,12 @@ sim_start() {
     rm -rf "$SIM_DIR"
     mkdir -p "$SIM_DIR/data"
     log "Starting the Portainer simulator (Portainer $version) on 127.0.0.1:$SIM_PORT"
-    (cd "$ROOT/tests" && nohup "$py" -m portainer_simulator --host 127.0.0.1 --port "$SIM_PORT" --data-dir "$SIM_DIR/data" \
-        --portainer-version "$version" --log-file "$SIM_DIR/simulator.log" >"$SIM_DIR/stdout.log" 2>&1 &
-        echo $! >"$SIM_DIR/pid")
+    (
+        cd "$ROOT/tests" || exit 1
+        nohup "$py" -m portainer_simulator --host 127.0.0.1 --port "$SIM_PORT" --data-dir "$SIM_DIR/data" \
+            --portainer-version "$version" --log-file "$SIM_DIR/simulator.log" >"$SIM_DIR/stdout.log" 2>&1 </dev/null &
+        echo $! >"$SIM_DIR/pid"
+    )
     local i
     for i in $(seq 1 100); do
         if curl -fsS "http://127.0.0.1:$SIM_PORT/api/system/status" >/dev/null 2>&1 || \

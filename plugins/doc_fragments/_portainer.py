@@ -29,7 +29,7 @@ options:
   portainer_username:
     description:
       - The user to log in as with O(portainer_password). The module logs in once with C(POST /api/auth) and sends the
-        token as C(Authorization: Bearer).
+        token in the C(Authorization) header as a bearer token.
       - If not set, the value of the E(PORTAINER_USERNAME) environment variable is used.
     type: str
   portainer_password:
@@ -69,8 +69,8 @@ options:
 requirements:
   - requests
 notes:
-  - Run the modules where Portainer is reachable, usually on the controller with C(delegate_to: localhost) or a
-    C(hosts: localhost) play.
+  - Run the modules where Portainer is reachable, usually on the controller, in a play on C(localhost) or with
+    C(delegate_to=localhost).
   - Set the connection options once for all modules with C(module_defaults) and the group C(group/pier.portainer.portainer).
 seealso:
   - name: Portainer API documentation
