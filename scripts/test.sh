@@ -91,6 +91,10 @@ run_simulator_tests() {
     (cd "$ROOT" && PIER_TESTBED=1 "$venv/bin/python" -m pytest -p no:cacheprovider -q tests/portainer_simulator/tests)
 }
 
+run_testbed() {
+    testbed_up && bash "$ROOT/tests/testbed/check.sh"
+}
+
 api_key() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["portainer_api_key"])' "$INTEGRATION_CONFIG"; }
 
 prepare_portainer() {
@@ -125,7 +129,7 @@ main() {
     fi
     if wants lint; then record "ansible-lint (production profile) and changelog lint" run_lint; fi
     if wants simulator || wants integration || wants smoke || wants build; then
-        record "test bed" testbed_up
+        record "test bed (set up, then checked part by part)" run_testbed
     fi
     if wants simulator; then record "simulator tests (against the contract)" run_simulator_tests; fi
     if wants integration; then
