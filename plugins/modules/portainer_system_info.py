@@ -15,7 +15,7 @@ description:
   - Returns the version and instance id of a Portainer server and the user the credentials log in as.
   - A quick way to check that O(portainer_url) and the credentials work before other tasks run.
 author:
-  - pier.portainer contributors
+  - pier.portainer maintainers (@pier-portainer)
 extends_documentation_fragment:
   - pier.portainer._portainer
   - pier.portainer._attributes
