@@ -31,7 +31,8 @@ sim_start "$VERSION"
 trap sim_stop EXIT
 CONFIG=$COLLECTION_DIR/tests/integration/integration_config.yml
 "$VENV/bin/python" "$ROOT/tests/utils/prepare_portainer.py" --url "http://127.0.0.1:$PORT" \
-    --password "${PIER_TEST_ADMIN_PASSWORD:-CANARY-admin-pass-7f3a9c}" --testbed-json "$TESTBED_DIR/testbed.json" --simulator --output "$CONFIG"
+    --password "${PIER_TEST_ADMIN_PASSWORD:-CANARY-admin-pass-7f3a9c}" --testbed-json "$TESTBED_DIR/testbed.json" --simulator \
+    --https-url "https://127.0.0.1:$SIM_TLS_PORT" --https-ca "$TESTBED_DIR/tls/client/ca.pem" --wrong-ca "$TESTBED_DIR/tls/untrusted/cert.pem" --output "$CONFIG"
 cd "$COLLECTION_DIR"
 PATH="$VENV/bin:$PATH" PORTAINER_TOKEN_CACHE_DIR="$WORK/dev-$PORT/token-cache" \
     ansible-test integration --color no --python "${CORE_PYTHON[$MAIN_CORE]}" "$@"

@@ -9,6 +9,8 @@ COLLECTION_PARENT=${PIER_COLLECTION_PARENT:-$WORK/collections}
 COLLECTION_DIR=$COLLECTION_PARENT/ansible_collections/pier/portainer
 SIM_PORT=${PIER_SIM_PORT:-9000}
 SIM_DIR=${PIER_SIM_DIR:-$WORK/simulator-$SIM_PORT}
+# The same simulator over HTTPS (certificate from the test bed), for the TLS tests.
+SIM_TLS_PORT=$((SIM_PORT + 1000))
 TESTBED_DIR=${PIER_TESTBED_DIR:-/var/tmp/pier-testbed}
 export PIER_TESTBED_DIR=$TESTBED_DIR
 
@@ -108,39 +110,56 @@ testbed_up() {
 
 sim_python() { echo "$(core_venv "$MAIN_CORE")/bin/python"; }
 
-sim_start() {
-    # sim_start VERSION: (re)start the Portainer simulator on $SIM_PORT with a fresh data directory.
-    local version=${1:-2.23.0} py
+sim_launch() {
+    # sim_launch NAME PORT VERSION [ARGS...]: start one simulator process in the background.
+    local name=$1 port=$2 version=$3 py
+    shift 3
     py=$(sim_python)
-    sim_stop
-    rm -rf "$SIM_DIR"
-    mkdir -p "$SIM_DIR/data"
-    log "Starting the Portainer simulator (Portainer $version) on 127.0.0.1:$SIM_PORT"
+    mkdir -p "$SIM_DIR/$name"
     (
         cd "$ROOT/tests" || exit 1
-        nohup "$py" -m portainer_simulator --host 127.0.0.1 --port "$SIM_PORT" --data-dir "$SIM_DIR/data" \
-            --portainer-version "$version" --log-file "$SIM_DIR/simulator.log" >"$SIM_DIR/stdout.log" 2>&1 </dev/null &
-        echo $! >"$SIM_DIR/pid"
+        nohup "$py" -m portainer_simulator --host 127.0.0.1 --port "$port" --data-dir "$SIM_DIR/$name/data" \
+            --portainer-version "$version" --log-file "$SIM_DIR/$name/simulator.log" "$@" >"$SIM_DIR/$name/stdout.log" 2>&1 </dev/null &
+        echo $! >"$SIM_DIR/$name/pid"
     )
-    local i
+}
+
+sim_wait() {
+    # sim_wait NAME URL: wait until the simulator answers its status route (10 s at most).
+    local name=$1 url=$2 i
     for i in $(seq 1 100); do
-        if curl -fsS "http://127.0.0.1:$SIM_PORT/api/system/status" >/dev/null 2>&1 || \
-           curl -fsS "http://127.0.0.1:$SIM_PORT/api/status" >/dev/null 2>&1; then
-            return 0
-        fi
-        kill -0 "$(cat "$SIM_DIR/pid")" 2>/dev/null || { cat "$SIM_DIR/stdout.log" >&2; die "the simulator exited"; }
+        curl -fsS --cacert "$TESTBED_DIR/tls/client/ca.pem" "$url/api/system/status" >/dev/null 2>&1 && return 0
+        kill -0 "$(cat "$SIM_DIR/$name/pid")" 2>/dev/null || { cat "$SIM_DIR/$name/stdout.log" >&2; die "the simulator $name exited"; }
+        [ "$i" -lt 100 ] || die "the simulator $name did not answer within 10 s"
         sleep 0.1
-        [ "$i" -lt 100 ] || die "the simulator did not answer within 10 s"
     done
 }
 
-sim_stop() {
-    if [ -f "$SIM_DIR/pid" ]; then
-        kill "$(cat "$SIM_DIR/pid")" 2>/dev/null || true
-        rm -f "$SIM_DIR/pid"
+sim_start() {
+    # sim_start VERSION: (re)start the Portainer simulator on $SIM_PORT with a fresh data directory,
+    # and a second one serving HTTPS on $SIM_TLS_PORT with the test bed's CA when the test bed is up.
+    local version=${1:-2.23.0}
+    sim_stop
+    rm -rf "$SIM_DIR"
+    log "Starting the Portainer simulator (Portainer $version) on 127.0.0.1:$SIM_PORT"
+    sim_launch http "$SIM_PORT" "$version"
+    if [ -f "$TESTBED_DIR/tls/server/cert.pem" ]; then
+        sim_launch https "$SIM_TLS_PORT" "$version" --tls-cert "$TESTBED_DIR/tls/server/cert.pem" --tls-key "$TESTBED_DIR/tls/server/key.pem"
+        sim_wait https "https://127.0.0.1:$SIM_TLS_PORT"
     fi
-    # Also stop a simulator left behind by an interrupted run on the same port.
-    pkill -f "portainer_simulator --host 127.0.0.1 --port $SIM_PORT " 2>/dev/null || true
+    sim_wait http "http://127.0.0.1:$SIM_PORT"
+}
+
+sim_stop() {
+    local name
+    for name in http https; do
+        if [ -f "$SIM_DIR/$name/pid" ]; then
+            kill "$(cat "$SIM_DIR/$name/pid")" 2>/dev/null || true
+            rm -f "$SIM_DIR/$name/pid"
+        fi
+    done
+    # Also stop simulators left behind by an interrupted run on the same ports.
+    pkill -f "portainer_simulator --host 127.0.0.1 --port ($SIM_PORT|$SIM_TLS_PORT) " 2>/dev/null || true
     sleep 0.2
 }
 

@@ -101,7 +101,8 @@ prepare_portainer() {
     local venv=$1
     INTEGRATION_CONFIG=$COLLECTION_DIR/tests/integration/integration_config.yml
     "$venv/bin/python" "$ROOT/tests/utils/prepare_portainer.py" --url "http://127.0.0.1:$SIM_PORT" --password "$ADMIN_PASSWORD" \
-        --testbed-json "$TESTBED_DIR/testbed.json" --simulator --output "$INTEGRATION_CONFIG"
+        --testbed-json "$TESTBED_DIR/testbed.json" --simulator \
+        --https-url "https://127.0.0.1:$SIM_TLS_PORT" --https-ca "$TESTBED_DIR/tls/client/ca.pem" --wrong-ca "$TESTBED_DIR/tls/untrusted/cert.pem" --output "$INTEGRATION_CONFIG"
 }
 
 run_integration() {
