@@ -320,6 +320,7 @@ class PortainerClient:
             raise PortainerError('ca_path %s does not exist: set it (or PORTAINER_CA_PATH) to a PEM file or a directory of CA certificates' % ca_path)
         self.token_cache = TokenCache(token_cache_dir) if (token_cache and self.username) else None
         self._token = None
+        self._extra_secrets = []
         self._version = None
         self._me = None
         self.request_count = 0
@@ -338,7 +339,12 @@ class PortainerClient:
 
     def secrets(self):
         """Every secret value this client knows, to be kept out of messages."""
-        return [s for s in (self.api_key, self.password, self._token) if s]
+        return [s for s in [self.api_key, self.password, self._token] + self._extra_secrets if s]
+
+    def add_secret(self, value):
+        """Keep one more value (a git password, a new API key, registry credentials) out of every message."""
+        if value and isinstance(value, str) and value not in self._extra_secrets:
+            self._extra_secrets.append(value)
 
     def redact(self, text):
         if text is None:
@@ -580,6 +586,12 @@ class PortainerClient:
 
     # ---------------------------------------------------------------- environments
 
+    def find_endpoints(self, name):
+        """Every environment named exactly ``name`` (normally one or none), lowest id first. One request."""
+        found = self.get('/api/endpoints', params={'name': str(name), 'excludeSnapshots': 'true'}) or []
+        # Portainer before 2.14 ignores ``name``; the exact match is checked here either way.
+        return sorted((e for e in found if isinstance(e, dict) and e.get('Name') == str(name)), key=lambda e: e.get('Id') or 0)
+
     def find_endpoint(self, ref):
         """Return the environment (endpoint) named or numbered ``ref``, or None. One request.
 
@@ -587,13 +599,8 @@ class PortainerClient:
         """
         if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
             return self.get('/api/endpoints/%d' % int(ref), params={'excludeSnapshot': 'true'}, missing_ok=True)
-        name = str(ref)
-        found = self.get('/api/endpoints', params={'name': name, 'excludeSnapshots': 'true'})
-        for endpoint in found or []:
-            # Portainer before 2.14 ignores ``name``; the exact match is checked here either way.
-            if isinstance(endpoint, dict) and endpoint.get('Name') == name:
-                return endpoint
-        return None
+        found = self.find_endpoints(ref)
+        return found[0] if found else None
 
     def endpoint(self, ref, option='endpoint'):
         """Like find_endpoint, but a missing environment is an error that names the option."""
@@ -646,6 +653,16 @@ def strip_portainer_fields(data):
     if isinstance(data, dict):
         return dict((k, v) for k, v in data.items() if k not in ('Portainer', 'IsPortainer', 'ResourceID'))
     return data
+
+
+def registry_auth_header(registry_id):
+    """``X-Registry-Auth`` that makes Portainer use the credentials of one of its registries.
+
+    Portainer recognises standard base64 of a JSON object with ``registryId`` and replaces it with the
+    registry's stored credentials (id 0: anonymous Docker Hub).
+    """
+    text = json.dumps({'registryId': int(registry_id)}, separators=(',', ':'))
+    return {'X-Registry-Auth': base64.b64encode(text.encode('utf-8')).decode('ascii')}
 
 
 def quote_path(value):

@@ -349,8 +349,7 @@ class Lookups:
 
 def find_all_by_name(client, name):
     """Every environment named exactly ``name`` (normally one or none), lowest id first. One request."""
-    found = client.get('/api/endpoints', params={'name': name, 'excludeSnapshots': 'true'}) or []
-    return sorted((e for e in found if isinstance(e, dict) and e.get('Name') == name), key=lambda e: e.get('Id') or 0)
+    return client.find_endpoints(name)
 
 
 # ------------------------------------------------------------------ desired state and changes

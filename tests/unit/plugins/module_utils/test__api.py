@@ -451,3 +451,22 @@ def test_docker_json_strips_portainer_fields():
     assert client.docker_json(2, 'GET', '/containers/gone/json', missing_ok=True) is None
     with pytest.raises(PortainerAPIError, match='No such container'):
         client.docker_json(2, 'GET', '/containers/gone/json')
+
+
+def test_added_secrets_are_redacted():
+    client = key_client()
+    client.add_secret('CANARY-git-password-99')
+    assert client.redact('clone failed for https://u:CANARY-git-password-99@git/x') == 'clone failed for https://u:%s@git/x' % _api.REDACTED
+    assert client.redact('key %s' % API_KEY) == 'key %s' % _api.REDACTED
+
+
+def test_registry_auth_header_is_what_portainer_recognises():
+    header = _api.registry_auth_header(3)['X-Registry-Auth']
+    assert json.loads(base64.b64decode(header)) == {'registryId': 3}
+
+
+@responses.activate
+def test_find_endpoints_returns_every_exact_match_oldest_first():
+    responses.get(BASE + '/api/endpoints', json=[{'Id': 9, 'Name': 'dup'}, {'Id': 2, 'Name': 'dup'}, {'Id': 3, 'Name': 'Dup'}])
+    assert [e['Id'] for e in key_client().find_endpoints('dup')] == [2, 9]
+    assert len(responses.calls) == 1
