@@ -159,7 +159,7 @@ sim_stop() {
         fi
     done
     # Also stop simulators left behind by an interrupted run on the same ports.
-    pkill -f "portainer_simulator --host 127.0.0.1 --port ($SIM_PORT|$SIM_TLS_PORT) " 2>/dev/null || true
+    pkill -f "portainer_simulator --host 127.0.0.1 --port ($SIM_PORT|$SIM_TLS_PORT) --data-dir $SIM_DIR/" 2>/dev/null || true
     sleep 0.2
 }
 
