@@ -82,7 +82,17 @@ run_lint() {
     local venv
     venv=$(tools_venv)
     (cd "$COLLECTION_DIR" && PATH="$venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$COLLECTION_PARENT" ansible-lint --profile production --offline) || return 1
-    (cd "$COLLECTION_DIR" && "$venv/bin/antsibull-changelog" lint)
+    (cd "$COLLECTION_DIR" && "$venv/bin/antsibull-changelog" lint) || return 1
+    # antsibull-docs does not find the plugins of a collection below a hidden directory such as .work/.
+    local docs
+    docs=$(mktemp -d)
+    mkdir -p "$docs/ansible_collections/pier"
+    cp -a "$COLLECTION_DIR" "$docs/ansible_collections/pier/portainer"
+    (cd "$docs/ansible_collections/pier/portainer" && PATH="$venv/bin:$PATH" \
+        antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs --disallow-unknown-collection-refs .)
+    local rc=$?
+    rm -rf "$docs"
+    return "$rc"
 }
 
 run_simulator_tests() {
@@ -128,7 +138,7 @@ main() {
     if wants units; then
         for core in "${CORE_VERSIONS[@]}"; do record "units, ansible-core $core" run_units "$core"; done
     fi
-    if wants lint; then record "ansible-lint (production profile) and changelog lint" run_lint; fi
+    if wants lint; then record "ansible-lint (production profile), changelog and docs lint" run_lint; fi
     if wants simulator || wants integration || wants smoke || wants build; then
         record "test bed (set up, then checked part by part)" run_testbed
     fi
