@@ -38,8 +38,9 @@ if [ -z "${PORTAINER_URL:-}" ]; then
     export PORTAINER_PASSWORD=${PIER_DEMO_ADMIN_PASSWORD:-demo-admin-password}
     log "Working against the Portainer simulator at $PORTAINER_URL, on this machine's Docker engine"
 else
-    [ -n "${PORTAINER_USERNAME:-}" ] && [ -n "${PORTAINER_PASSWORD:-}" ] || \
+    if [ -z "${PORTAINER_USERNAME:-}" ] || [ -z "${PORTAINER_PASSWORD:-}" ]; then
         die "set PORTAINER_USERNAME and PORTAINER_PASSWORD (the admin) with PORTAINER_URL"
+    fi
     log "Working against $PORTAINER_URL"
 fi
 unset PORTAINER_API_KEY
