@@ -49,6 +49,8 @@ RETRY_SLEEP_BUDGET = 8.0
 # A cached token is not used when it expires within this many seconds.
 TOKEN_EXPIRY_MARGIN = 120
 REDACTED = '********'
+# How Portainer's 404 for an unknown environment begins (a Docker 404 through the proxy says "No such ...").
+MISSING_ENVIRONMENT = 'Unable to find an environment'
 
 STATUS_HINTS = {
     400: 'Portainer rejected the request as invalid; check the options of the task.',
@@ -522,6 +524,10 @@ class PortainerClient:
         hint = None
         if response.status_code == 401 and self.api_key:
             hint = 'Portainer does not know this API key; check portainer_api_key (or PORTAINER_API_KEY).'
+        elif response.status_code in (502, 504) and method.upper() not in SAFE_METHODS:
+            # A gateway error says nothing about whether the write happened behind it.
+            hint = ('%s The request changes state and may or may not have been applied: run the task again to converge.'
+                    % STATUS_HINTS[response.status_code])
         return PortainerAPIError(method, path, response.status_code, self.redact(message), self.redact(details),
                                  hint=hint, body=None)
 
@@ -602,6 +608,12 @@ class PortainerClient:
         found = self.find_endpoints(ref)
         return found[0] if found else None
 
+    def endpoint_id(self, ref, option='endpoint'):
+        """The numeric id of an environment: a number costs no request, a name one."""
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+            return int(ref)
+        return int(self.endpoint(ref, option=option)['Id'])
+
     def endpoint(self, ref, option='endpoint'):
         """Like find_endpoint, but a missing environment is an error that names the option."""
         if ref is None or (isinstance(ref, str) and not ref.strip()):
@@ -629,8 +641,19 @@ class PortainerClient:
         """
         if expected is None:
             expected = (200, 201, 202, 204, 304)
-        return self.request(method, self.docker_path(endpoint_id, path), params=params, json_body=json_body,
-                            data=data, headers=headers, expected=expected, stream=stream, timeout=timeout)
+        full_path = self.docker_path(endpoint_id, path)
+        response = self.request(method, full_path, params=params, json_body=json_body, data=data, headers=headers,
+                                expected=tuple(expected) + (404,), stream=stream, timeout=timeout)
+        if response.status_code == 404:
+            message = parse_error_body(response)[0] or ''
+            # Portainer's own 404 (the environment) is not Docker's (the container, image, ...).
+            if message.startswith(MISSING_ENVIRONMENT):
+                raise PortainerError(
+                    'endpoint: no Portainer environment with id %s (%s %s returned 404: %s); check the name or id of the '
+                    'environment, for example with pier.portainer.portainer_endpoint_info' % (endpoint_id, method.upper(), full_path, message))
+            if 404 not in expected:
+                raise self.error_from(method.upper(), full_path, response)
+        return response
 
     def docker_json(self, endpoint_id, method, path, params=None, json_body=None, missing_ok=False, **kwargs):
         """Docker proxy call returning JSON without Portainer's added fields; None on 404 when ``missing_ok``."""
@@ -644,6 +667,16 @@ class PortainerClient:
 
     def close(self):
         self.session.close()
+
+
+def docker_stream_error(event):
+    """The error a decoded line of a Docker stream reports (pulls and pushes answer 200, then fail inline), or None."""
+    if not isinstance(event, dict):
+        return None
+    detail = event.get('errorDetail')
+    if event.get('error') or detail:
+        return event.get('error') or (detail.get('message') if isinstance(detail, dict) else str(detail))
+    return None
 
 
 def strip_portainer_fields(data):

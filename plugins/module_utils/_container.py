@@ -24,7 +24,7 @@ from urllib.parse import quote
 from ansible_collections.pier.portainer.plugins.module_utils._api import (
     PortainerAPIError,
     PortainerError,
-    parse_error_body,
+    docker_stream_error,
     quote_path,
     registry_auth_header,
     strip_portainer_fields,
@@ -51,13 +51,6 @@ NAME_RE = re.compile(r'^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$')
 WAIT_STEP = 1.0
 
 
-def endpoint_id(client, ref, option='endpoint'):
-    """The numeric id of an environment; a number is used as it is (no request), a name costs one request."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        return int(ref)
-    return int(client.endpoint(ref, option=option)['Id'])
-
-
 class DockerProxy:
     """Docker Engine calls of one environment, with Portainer's 404 told apart from Docker's."""
 
@@ -66,34 +59,20 @@ class DockerProxy:
         self.env_id = env_id
         self.endpoint_ref = env_id if endpoint_ref is None else endpoint_ref
 
-    def _missing(self, method, path, response, what):
-        """A 404: None when Docker says the object is missing, an error naming ``endpoint`` when Portainer says so."""
-        message, details = parse_error_body(response)
-        text = ' '.join(t for t in (message, details) if t)
-        if re.search(r'no such|not found|does not exist', text or '', re.IGNORECASE) and 'environment' not in (text or '').lower():
-            return None
-        raise PortainerError('endpoint: no Portainer environment with id %s (%s %s returned 404: %s); check the name or id of the environment'
-                             % (self.endpoint_ref, method, self.client.docker_path(self.env_id, path), self.client.redact(text or what)))
-
-    def get(self, path, params=None, what='object'):
+    def get(self, path, params=None):
+        """GET a Docker object; None when Docker says it does not exist (the client raises for an unknown environment)."""
         response = self.client.docker(self.env_id, 'GET', path, params=params, expected=(200, 404))
         if response.status_code == 404:
-            return self._missing('GET', path, response, what)
+            return None
         return strip_portainer_fields(self.client.decode(response))
 
     def call(self, method, path, params=None, json_body=None, expected=None, timeout=None, headers=None):
-        try:
-            response = self.client.docker(self.env_id, method, path, params=params, json_body=json_body, expected=expected,
-                                          timeout=timeout, headers=headers)
-        except PortainerAPIError as exc:
-            if method != 'GET' and exc.status in (502, 504):
-                # A gateway error says nothing about whether the engine acted: say so, and how to converge.
-                raise PortainerError('%s. The engine may or may not have applied the request; run the task again to converge' % exc) from None
-            raise
+        response = self.client.docker(self.env_id, method, path, params=params, json_body=json_body, expected=expected,
+                                      timeout=timeout, headers=headers)
         return strip_portainer_fields(self.client.decode(response))
 
     def inspect_container(self, name):
-        data = self.get('/containers/%s/json' % quote_path(name), what='No such container: %s' % name)
+        data = self.get('/containers/%s/json' % quote_path(name))
         if data is None:
             return None
         # Docker also finds a container by id prefix: only an exact name (or id) is this container.
@@ -103,7 +82,7 @@ class DockerProxy:
 
     def inspect_image(self, image):
         # Slashes, colons and @ stay as they are, the way the docker CLI sends an image reference.
-        return self.get('/images/%s/json' % quote(str(image), safe='/:@'), what='No such image: %s' % image)
+        return self.get('/images/%s/json' % quote(str(image), safe='/:@'))
 
 
 class ContainerManager:
@@ -208,7 +187,7 @@ class ContainerManager:
                     continue
                 if not isinstance(event, dict):
                     continue
-                error = (event.get('errorDetail') or {}).get('message') or event.get('error')
+                error = docker_stream_error(event)
                 if error:
                     raise PortainerError('image: pulling %s failed: %s' % (image, self.client.redact(error)))
                 last = event.get('status') or last
@@ -286,7 +265,7 @@ class ContainerManager:
         deadline = time.monotonic() + (timeout if timeout is not None else 60)
         delay = 0.2
         while True:
-            data = self.docker.get('/containers/%s/json' % container_id, what='No such container')
+            data = self.docker.get('/containers/%s/json' % container_id)
             if data is None:
                 return
             if time.monotonic() > deadline:
@@ -500,7 +479,7 @@ class ContainerManager:
     # -------------------------------------------------------------------------------- entry
 
     def run(self):
-        self.docker = DockerProxy(self.client, endpoint_id(self.client, self.params['endpoint']), self.params['endpoint'])
+        self.docker = DockerProxy(self.client, self.client.endpoint_id(self.params['endpoint']), self.params['endpoint'])
         container = self.docker.inspect_container(self.name)
         if container is not None and (container.get('State') or {}).get('Status') == 'removing':
             self.wait_removed(container['Id'])

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from ansible_collections.pier.portainer.plugins.module_utils._api import (
     PortainerAPIError,
     PortainerError,
+    docker_stream_error,
     parse_error_body,
 )
 
@@ -41,7 +42,6 @@ STREAM_PATHS = (
 )
 # Portainer's own session headers, not part of Docker's answer.
 PORTAINER_HEADERS = frozenset(('set-cookie', 'x-csrf-token', 'vary'))
-PORTAINER_MISSING_ENDPOINT = 'Unable to find an environment'
 
 
 def validate_path(path):
@@ -185,9 +185,9 @@ def decode_body(response, path, response_format):
 def stream_error(items):
     """The first ``error`` a Docker stream reports (pulls and pushes answer 200, then report failure inline)."""
     for item in items or []:
-        if isinstance(item, dict) and (item.get('error') or item.get('errorDetail')):
-            detail = item.get('errorDetail')
-            return item.get('error') or (detail.get('message') if isinstance(detail, dict) else str(detail))
+        error = docker_stream_error(item)
+        if error:
+            return error
     return None
 
 
@@ -241,11 +241,8 @@ def run(pm):
     ref = params['endpoint']
     if ref is None or not str(ref).strip():
         pm.fail('endpoint is empty: give the name or the numeric id of a Portainer environment')
-    if str(ref).strip().isdigit():
-        # No lookup: Portainer answers 404 with its own message for an unknown id (handled below).
-        endpoint_id = int(str(ref).strip())
-    else:
-        endpoint_id = client.endpoint(ref)['Id']
+    # A number costs no lookup: the client tells Portainer's 404 for an unknown id from Docker's.
+    endpoint_id = client.endpoint_id(ref)
     proxy_path = client.docker_path(endpoint_id, path)
     result = dict(changed=False, endpoint_id=endpoint_id, method=method, path=path, url=proxy_path, write=write,
                   skipped_write=False)
@@ -256,14 +253,9 @@ def run(pm):
         pm.exit(**mask(result, secrets))
         return
 
-    response = client.request(method, proxy_path, params=query or None, json_body=json_body, data=data, headers=headers,
-                              expected=tuple(range(100, 600)))
+    response = client.docker(endpoint_id, method, path, params=query or None, json_body=json_body, data=data, headers=headers,
+                             expected=tuple(range(100, 600)))
     status = response.status_code
-    if status == 404 and str(ref).strip().isdigit():
-        message, details = parse_error_body(response)
-        if message and message.startswith(PORTAINER_MISSING_ENDPOINT):
-            pm.fail('endpoint: no Portainer environment with id %s; check the id, for example with '
-                    'pier.portainer.portainer_endpoint_info' % endpoint_id, status=status)
     result['status'] = status
     result['headers'] = mask(dict((k, v) for k, v in response.headers.items() if k.lower() not in PORTAINER_HEADERS), secrets)
     if status not in statuses:

@@ -107,7 +107,7 @@ containers:
 
 import json
 
-from ansible_collections.pier.portainer.plugins.module_utils._container import NAME_RE, DockerProxy, endpoint_id
+from ansible_collections.pier.portainer.plugins.module_utils._container import NAME_RE, DockerProxy
 from ansible_collections.pier.portainer.plugins.module_utils._container_options import OptionError
 from ansible_collections.pier.portainer.plugins.module_utils._module import PortainerModule
 
@@ -144,7 +144,7 @@ def run(pm):
     except OptionError as exc:
         pm.fail(str(exc))
         return
-    docker = DockerProxy(pm.client, endpoint_id(pm.client, params['endpoint']), params['endpoint'])
+    docker = DockerProxy(pm.client, pm.client.endpoint_id(params['endpoint']), params['endpoint'])
     if name is not None:
         container = docker.inspect_container(name.lstrip('/'))
         pm.exit(changed=False, exists=container is not None, container=container or {})

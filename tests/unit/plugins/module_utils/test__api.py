@@ -470,3 +470,37 @@ def test_find_endpoints_returns_every_exact_match_oldest_first():
     responses.get(BASE + '/api/endpoints', json=[{'Id': 9, 'Name': 'dup'}, {'Id': 2, 'Name': 'dup'}, {'Id': 3, 'Name': 'Dup'}])
     assert [e['Id'] for e in key_client().find_endpoints('dup')] == [2, 9]
     assert len(responses.calls) == 1
+
+
+@responses.activate
+@pytest.mark.parametrize('method, status, says_maybe', [('POST', 502, True), ('DELETE', 504, True), ('GET', 504, False)])
+def test_gateway_errors_on_writes_say_they_may_have_been_applied(method, status, says_maybe):
+    responses.add(method, BASE + '/api/stacks/1', status=status, body='')
+    with pytest.raises(PortainerAPIError) as info:
+        key_client(retries=0).request(method, '/api/stacks/1')
+    assert ('may or may not have been applied' in str(info.value)) is says_maybe
+
+
+@responses.activate
+def test_docker_proxy_tells_portainers_404_from_dockers():
+    responses.get(BASE + '/api/endpoints/9/docker/containers/web/json', status=404,
+                  json={'message': 'Unable to find an environment with the specified identifier inside the database', 'details': 'not found'})
+    responses.get(BASE + '/api/endpoints/2/docker/containers/web/json', status=404, json={'message': 'No such container: web'})
+    client = key_client()
+    with pytest.raises(PortainerError, match='endpoint: no Portainer environment with id 9'):
+        client.docker_json(9, 'GET', '/containers/web/json', missing_ok=True)
+    assert client.docker_json(2, 'GET', '/containers/web/json', missing_ok=True) is None
+
+
+def test_endpoint_id_of_a_number_costs_no_request():
+    assert key_client().endpoint_id('12') == 12
+
+
+@pytest.mark.parametrize('event, error', [
+    ({'status': 'Downloading'}, None),
+    ({'error': 'manifest unknown', 'errorDetail': {'message': 'manifest unknown'}}, 'manifest unknown'),
+    ({'errorDetail': {'message': 'denied'}}, 'denied'),
+    ('not a dict', None),
+])
+def test_docker_stream_error(event, error):
+    assert _api.docker_stream_error(event) == error

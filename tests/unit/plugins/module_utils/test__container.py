@@ -466,5 +466,5 @@ def test_removing_a_limit_recreates():
 def test_gateway_error_on_a_write_says_it_may_have_applied():
     responses.get(DOCKER + '/containers/web/json', json=container(running=False))
     responses.post(DOCKER + '/containers/%s/start' % CID, status=504, body='')
-    with pytest.raises(PortainerError, match='504.*may or may not have applied the request; run the task again'):
+    with pytest.raises(PortainerError, match='504.*may or may not have been applied: run the task again'):
         run()
