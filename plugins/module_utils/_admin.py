@@ -33,8 +33,8 @@ def validate_input(username, password):
         return 'username is empty: give the name of the administrator to create, for example admin'
     if any(ch.isspace() for ch in username):
         return 'username %r contains whitespace, which Portainer refuses: use a name without spaces' % username
-    if not password:
-        return 'password is empty: give the password of the administrator'
+    if not password or not password.strip():
+        return 'password is empty or only whitespace: give the password of the administrator'
     return None
 
 
@@ -150,6 +150,9 @@ def run(pm):
     result = dict(changed=False, initialized=False, verified=False, user=None)
     if not exists:
         length = required_password_length(client)
+        if length is None and client.version_at_least('2.13.0'):
+            # Portainer 2.13 and later want 12 characters unless told otherwise.
+            length = DEFAULT_PASSWORD_LENGTH
         if length and len(password) < length:
             pm.fail(password_rule_message(length))
         if pm.check_mode:

@@ -93,7 +93,7 @@ class PortainerAPIError(PortainerError):
         if words:
             text += ': %s' % words
         if self.hint:
-            text += '. %s' % self.hint
+            text += ' %s' % self.hint if text.endswith(('.', '!', '?')) else '. %s' % self.hint
         return text
 
 

@@ -51,6 +51,14 @@ NAME_RE = re.compile(r'^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$')
 WAIT_STEP = 1.0
 
 
+class NameTaken(Exception):
+    """The container name was taken by another task between our inspect and our create."""
+
+    def __init__(self, container):
+        super().__init__(container.get('Id'))
+        self.container = container
+
+
 class DockerProxy:
     """Docker Engine calls of one environment, with Portainer's 404 told apart from Docker's."""
 
@@ -99,6 +107,7 @@ class ContainerManager:
         self.diff_before = {}
         self.diff_after = {}
         self.warnings = []
+        self._raced = False
         self._validate()
         self.docker = None
 
@@ -312,12 +321,15 @@ class ContainerManager:
                 except PortainerAPIError as exc:
                     if exc.status == 404 and 'image' in str(exc).lower():
                         raise PortainerError('image: %s is not on this environment: %s' % (image_ref, exc)) from None
-                    if exc.status == 409 and attempt == 0:
-                        # The name is still held by a container being removed: wait for it once, then try again.
+                    if exc.status == 409:
                         other = self.docker.inspect_container(self.name)
-                        if other is not None and (other.get('State') or {}).get('Status') == 'removing':
+                        if other is not None and (other.get('State') or {}).get('Status') == 'removing' and attempt == 0:
+                            # The name is still held by a container being removed: wait for it once, then try again.
                             self.wait_removed(other['Id'])
                             continue
+                        if other is not None:
+                            # Another task (a parallel fork) created it first: converge on that one.
+                            raise NameTaken(other) from None
                     raise
             new_id = (result or {}).get('Id')
             for warning in (result or {}).get('Warnings') or []:
@@ -404,14 +416,20 @@ class ContainerManager:
             self.diff_after.update(exists=True, running=state in ('started', 'healthy'))
             for name, value in sorted(self.desired.items()):
                 self.diff_after[name] = printable(value)
-            new_id = self.create(image_ref)
+            try:
+                new_id = self.create(image_ref)
+            except NameTaken as taken:
+                return self._converge_on(taken.container)
             container = self._reinspect(new_id)
             created = True
         else:
             recreate, update, image_differs = self.compare(container, image_info)
             if recreate or image_differs or self.params.get('recreate'):
                 self.remove(container)
-                new_id = self.create(image_ref or container['Image'])
+                try:
+                    new_id = self.create(image_ref or container['Image'])
+                except NameTaken as taken:
+                    return self._converge_on(taken.container)
                 container = self._reinspect(new_id)
                 created = True
             elif update:
@@ -422,6 +440,15 @@ class ContainerManager:
         self.sync_networks(container, created)
         self.apply_state(container, created, was_running)
         return container
+
+    def _converge_on(self, container):
+        """Another task created the container while this one was creating it: converge on that one, once."""
+        if self._raced:
+            raise PortainerError('name: the container %s keeps being created by another task at the same time; run the task again' % self.name)
+        self._raced = True
+        self.diff_before.clear()
+        self.diff_after.clear()
+        return self.present(container)
 
     def _reinspect(self, container_id):
         if self.check_mode or not container_id:

@@ -24,6 +24,8 @@ from ansible_collections.pier.portainer.plugins.module_utils._api import (
 )
 
 READ_METHODS = frozenset(('GET', 'HEAD'))
+# An HTTP header name (a "token" of RFC 9110).
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 DEFAULT_STATUSES = tuple(range(200, 300)) + (304,)
 # Headers the module sets itself or that would change how Portainer authenticates the request.
 RESERVED_HEADERS = frozenset(('authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'transfer-encoding', 'connection'))
@@ -98,6 +100,9 @@ def build_headers(headers):
     secrets = []
     for name, value in (headers or {}).items():
         lower = str(name).lower()
+        if not HEADER_NAME.match(str(name)):
+            return None, secrets, ('headers: %r is not a valid HTTP header name: use letters, digits and - only, '
+                                   'for example X-Registry-Auth' % name)
         if lower in RESERVED_HEADERS:
             return None, secrets, ('headers: %s is set by the module or by Portainer and cannot be given; the module '
                                    'authenticates with the portainer_* options' % name)
@@ -114,6 +119,8 @@ def build_headers(headers):
             value = 'true' if value else 'false'
         else:
             value = str(value)
+        if '\r' in value or '\n' in value or '\0' in value:
+            return None, secrets, 'headers: the value of %s contains a line break or NUL, which HTTP headers cannot carry' % name
         if lower in SECRET_HEADERS:
             secrets.append(value)
         result[str(name)] = value

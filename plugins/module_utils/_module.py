@@ -15,6 +15,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+try:
+    from ansible.module_utils.basic import _load_params
+except ImportError:  # pragma: no cover - every supported ansible-core has it
+    _load_params = None
+
 from ansible_collections.pier.portainer.plugins.module_utils._api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -56,6 +61,41 @@ def client_from_params(params, auth_required=True):
     )
 
 
+def _raw_params():
+    """The task's arguments before validation, or {} when they cannot be read."""
+    if _load_params is None:
+        return {}
+    try:
+        params = _load_params()
+    except (Exception, SystemExit):  # pylint: disable=broad-exception-caught
+        return {}
+    return params if isinstance(params, dict) else {}
+
+
+def _not_a_mapping(value):
+    if value is None or isinstance(value, dict):
+        return False
+    if isinstance(value, str):
+        # ansible-core parses JSON objects and key=value strings itself, with its own messages.
+        return False
+    return True
+
+
+def misshapen_options(spec, raw):
+    """Options with suboptions given something ansible-core's validation would crash on (a number, a list...)."""
+    found = []
+    for name, option in spec.items():
+        if not option.get('options'):
+            continue
+        value = raw.get(name)
+        if option.get('type') == 'dict' and _not_a_mapping(value):
+            found.append(name)
+        elif option.get('type') == 'list' and option.get('elements') == 'dict' and isinstance(value, list):
+            if any(_not_a_mapping(item) for item in value):
+                found.append(name)
+    return found
+
+
 class PortainerModule:
     """Owns the AnsibleModule and the PortainerClient of one task.
 
@@ -67,6 +107,11 @@ class PortainerModule:
                  required_if=None, required_one_of=None, required_by=None, supports_check_mode=True):
         spec = copy.deepcopy(PORTAINER_COMMON_ARGS)
         spec.update(argument_spec)
+        # ansible-core crashes with a TypeError when an option with suboptions gets a number or a list;
+        # such options are taken as they are, then refused with a message that names them.
+        misshapen = misshapen_options(spec, _raw_params())
+        for name in misshapen:
+            spec[name] = dict(type='raw', no_log=spec[name].get('no_log', False))
         self.module = AnsibleModule(
             argument_spec=spec,
             mutually_exclusive=list(mutually_exclusive or []) + [
@@ -79,6 +124,12 @@ class PortainerModule:
             required_by=required_by or {},
             supports_check_mode=supports_check_mode,
         )
+        if misshapen:
+            self.module.fail_json(msg='; '.join(
+                '%s: expected %s of suboptions, got %s' % (name, 'a list of dictionaries' if spec[name].get('type') == 'raw'
+                                                          and argument_spec.get(name, {}).get('type') == 'list' else 'a dictionary',
+                                                          type(self.module.params.get(name)).__name__)
+                for name in misshapen))
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         self.params = self.module.params

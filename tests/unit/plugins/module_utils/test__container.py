@@ -468,3 +468,18 @@ def test_gateway_error_on_a_write_says_it_may_have_applied():
     responses.post(DOCKER + '/containers/%s/start' % CID, status=504, body='')
     with pytest.raises(PortainerError, match='504.*may or may not have been applied: run the task again'):
         run()
+
+
+@responses.activate
+def test_a_parallel_create_of_the_same_name_converges_on_the_winner():
+    # Missing at first; by the time of the create, another fork has created (and started) it.
+    responses.get(DOCKER + '/containers/web/json', **no_such('container'))
+    responses.get(DOCKER + '/images/busybox:1/json', json=image())
+    create = responses.post(DOCKER + '/containers/create', status=409,
+                            json={'message': 'Conflict. The container name "/web" is already in use by container "%s".' % CID})
+    responses.get(DOCKER + '/containers/web/json', json=container())
+    manager, result = run(image='busybox:1')
+    assert create.call_count == 1
+    assert manager.actions == []
+    assert result['Id'] == CID
+    assert not manager.changed
