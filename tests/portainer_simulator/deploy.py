@@ -19,9 +19,15 @@ class DeployError(Exception):
     """A CLI failure; str() is the CLI's stderr (Portainer's 500 message)."""
 
 
+# Variables that make Python's requests (inside docker-compose v1) trust another CA bundle than the one
+# given with --tlscacert: requests lets them override the client's own setting.
+_CA_BUNDLE_VARIABLES = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
+
+
 def _clean_env(extra=None):
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith('DOCKER_') and not key.startswith('COMPOSE_') and not key.startswith('GIT_')}
+           if not key.startswith('DOCKER_') and not key.startswith('COMPOSE_') and not key.startswith('GIT_')
+           and key not in _CA_BUNDLE_VARIABLES}
     env.setdefault('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
     env.update(extra or {})
     return env

@@ -424,3 +424,24 @@ def test_legacy_route_2_21(sim_factory, engine_socket, version):
                           json={'Name': name, 'StackFileContent': COMPOSE})
     assert resp.status_code == 200, resp.text
     delete(instance, resp.json())
+
+
+def test_compose_stack_on_a_tls_environment(sim, engine_tls):
+    # Portainer deploys with the environment's stored CA, certificate and key, whatever CA bundle its own
+    # process environment names.
+    url, ca, cert, key = engine_tls
+    with open(ca, 'rb') as f_ca, open(cert, 'rb') as f_cert, open(key, 'rb') as f_key:
+        files = {'Name': (None, unique('tlsenv')), 'EndpointCreationType': (None, '1'), 'URL': (None, url), 'TLS': (None, 'true'),
+                 'TLSCACertFile': ('ca.pem', f_ca.read()), 'TLSCertFile': ('cert.pem', f_cert.read()), 'TLSKeyFile': ('key.pem', f_key.read())}
+    resp = sim.admin('POST', '/api/endpoints', files=files)
+    assert resp.status_code == 200, resp.text
+    endpoint_id = resp.json()['Id']
+    name = unique('tlscompose')
+    resp = create(sim, endpoint_id, 'standalone', 'string', json={'Name': name, 'StackFileContent': COMPOSE.replace('    env_file: stack.env\n', '')})
+    try:
+        assert resp.status_code == 200, resp.text
+        assert project_containers(name)
+    finally:
+        if resp.status_code == 200:
+            delete(sim, resp.json())
+        sim.admin('DELETE', '/api/endpoints/%d' % endpoint_id)
