@@ -1075,6 +1075,10 @@ def update_body(names, desired, container):
             body['MemorySwap'] = 2 * body['Memory']
         elif swap > 0 and body['Memory'] > swap:
             body['MemorySwap'] = -1
+        elif swap == 0 and body['Memory'] > 0:
+            # No limit yet: engines (20.10 at least) refuse a memory limit alone; give the swap limit a
+            # new container with this memory limit would get.
+            body['MemorySwap'] = 2 * body['Memory']
     return body
 
 

@@ -125,11 +125,11 @@ class PortainerModule:
             supports_check_mode=supports_check_mode,
         )
         if misshapen:
-            self.module.fail_json(msg='; '.join(
-                '%s: expected %s of suboptions, got %s' % (name, 'a list of dictionaries' if spec[name].get('type') == 'raw'
-                                                          and argument_spec.get(name, {}).get('type') == 'list' else 'a dictionary',
-                                                          type(self.module.params.get(name)).__name__)
-                for name in misshapen))
+            problems = []
+            for name in misshapen:
+                wanted = 'a list of dictionaries' if argument_spec.get(name, {}).get('type') == 'list' else 'a dictionary'
+                problems.append('%s: expected %s of suboptions, got %s' % (name, wanted, type(self.module.params.get(name)).__name__))
+            self.module.fail_json(msg='; '.join(problems))
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         self.params = self.module.params

@@ -520,6 +520,8 @@ def test_create_body_empty_entrypoint_resets():
     (['memory'], {'memory': '128m'}, {'Memory': 64, 'MemorySwap': 128}, {'Memory': 128 * 1024 ** 2, 'MemorySwap': 256 * 1024 ** 2}),
     (['memory'], {'memory': '128m'}, {'Memory': 64, 'MemorySwap': -1}, {'Memory': 128 * 1024 ** 2}),
     (['memory'], {'memory': '128m'}, {'Memory': 64, 'MemorySwap': 100}, {'Memory': 128 * 1024 ** 2, 'MemorySwap': -1}),
+    # no limit yet: the engine refuses memory alone, so the swap limit a new container would get goes with it
+    (['memory'], {'memory': '128m'}, {'Memory': 0, 'MemorySwap': 0}, {'Memory': 128 * 1024 ** 2, 'MemorySwap': 256 * 1024 ** 2}),
     (['memory', 'memory_swap'], {'memory': '128m', 'memory_swap': '1g'}, {}, {'Memory': 128 * 1024 ** 2, 'MemorySwap': 1024 ** 3}),
     (['restart_policy'], {'restart_policy': 'always'}, {}, {'RestartPolicy': {'Name': 'always', 'MaximumRetryCount': 0}}),
     (['restart_retries'], {'restart_retries': 4}, {'RestartPolicy': {'Name': 'on-failure'}},
