@@ -75,7 +75,7 @@ EXAMPLES = r'''
 ---
 - name: Initialise the administrator of a new Portainer
   pier.portainer.portainer_admin:
-    portainer_url: http://127.0.0.1:9000
+    portainer_url: https://portainer.example.com:9443
     username: admin
     password: "{{ vault_portainer_admin_password }}"
   register: admin
@@ -86,7 +86,7 @@ EXAMPLES = r'''
 
 - name: Only check that an administrator exists, without logging in
   pier.portainer.portainer_admin:
-    portainer_url: http://127.0.0.1:9000
+    portainer_url: https://portainer.example.com:9443
     password: "{{ vault_portainer_admin_password }}"
     verify: false
 '''

@@ -138,7 +138,7 @@ EXAMPLES = r'''
     query:
       name: web01
     body:
-      Image: nginx:latest
+      Image: nginx:1.27
       ExposedPorts:
         80/tcp: {}
       HostConfig:

@@ -254,7 +254,7 @@ EXAMPLES = r'''
 - name: Remove a stack
   pier.portainer.portainer_stack:
     endpoint: local
-    name: web
+    name: app
     state: absent
 '''
 
