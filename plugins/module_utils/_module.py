@@ -61,6 +61,21 @@ def client_from_params(params, auth_required=True):
     )
 
 
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule whose invocation log survives NUL characters in arguments.
+
+    The host's syslog refuses them, and ansible-core then fails the task before the module can say which option
+    is wrong; the module's own validation rejects such values with a message that names the option.
+    """
+
+    def log(self, msg, log_args=None):
+        if isinstance(msg, str):
+            msg = msg.replace('\0', '\\0')
+        if log_args:
+            log_args = dict((k, v.replace('\0', '\\0') if isinstance(v, str) else v) for k, v in log_args.items())
+        super().log(msg, log_args)
+
+
 def _raw_params():
     """The task's arguments before validation, or {} when they cannot be read."""
     if _load_params is None:
@@ -112,7 +127,7 @@ class PortainerModule:
         misshapen = misshapen_options(spec, _raw_params())
         for name in misshapen:
             spec[name] = dict(type='raw', no_log=spec[name].get('no_log', False))
-        self.module = AnsibleModule(
+        self.module = _AnsibleModule(
             argument_spec=spec,
             mutually_exclusive=list(mutually_exclusive or []) + [
                 ('portainer_api_key', 'portainer_username'),

@@ -57,6 +57,7 @@ IMAGE = {'Id': 'sha256:' + 'a' * 64, 'RepoTags': ['busybox:1'], 'Config': {'Env'
          'Os': 'linux', 'Architecture': 'amd64'}
 COMPOSE = 'services:\n  web:\n    image: busybox:1\n'
 MAX_EXAMPLES = 130
+MIN_PER_MODULE = 100
 SAFE = frozenset(('GET', 'HEAD', 'OPTIONS'))
 
 
@@ -410,9 +411,8 @@ def check(run_module, fake, module, overrides, names):
     except Exception as exc:  # pylint: disable=broad-exception-caught
         where = traceback.extract_tb(exc.__traceback__)[-1].filename
         if '/ansible/module_utils/common/' in where:
-            # AnsibleModule's own validation crashed before the module's code ran (see test_core_crash below).
+            # AnsibleModule's own validation crashed: the module wrapper must refuse such input before it.
             CORE_CRASHES.add('%s %r: %s' % (name, overrides, type(exc).__name__))
-            return None
         return '%r: raised %s: %s' % (overrides, type(exc).__name__, exc)
     COUNTS[name] = COUNTS.get(name, 0) + 1
     shown = dict((k, v if not isinstance(v, str) or len(v) < 80 else v[:40] + '...') for k, v in overrides.items())
@@ -446,6 +446,8 @@ def make_test(module):
 
         examples()  # pylint: disable=no-value-for-parameter
         assert not problems, '%s: %d argument sets handled badly:\n%s' % (module_name(module), len(problems), '\n'.join(problems))
+        # Each module gets its share of the corpus, so the whole is at least 1000 sets in any order or split.
+        assert COUNTS.get(module_name(module), 0) >= MIN_PER_MODULE, COUNTS
     test.__name__ = 'test_bad_input_%s' % module_name(module)
     return test
 
@@ -454,13 +456,9 @@ for _module in MODULES:
     globals()['test_bad_input_%s' % module_name(_module)] = make_test(_module)
 
 
-def test_corpus_size():
-    """Runs last in this file: the corpus tried at least 1000 argument sets across all modules."""
-    if len(COUNTS) < len(MODULES):
-        pytest.skip('run the whole file to count the corpus')
-    print('corpus: %d argument sets %r; ansible-core crashes (not counted as failures): %s'
-          % (sum(COUNTS.values()), COUNTS, sorted(CORE_CRASHES)))
-    assert sum(COUNTS.values()) >= 1000, COUNTS
+def test_corpus_is_at_least_1000_sets():
+    """Every module's test runs at least MIN_PER_MODULE sets; together they make the corpus of the issue."""
+    assert MIN_PER_MODULE * len(MODULES) >= 1000
 
 
 @pytest.mark.parametrize('option, value', [('healthcheck', 5), ('healthcheck', [1, 2]), ('mounts', [5]), ('networks', ['x', 3])])
