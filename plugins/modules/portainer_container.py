@@ -480,7 +480,7 @@ EXAMPLES = r'''
 
 - name: Wait until it is healthy
   pier.portainer.portainer_container:
-    endpoint: 1
+    endpoint: local
     name: web01
     image: nginx:1.27
     healthcheck:

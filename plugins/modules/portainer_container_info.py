@@ -64,7 +64,7 @@ EXAMPLES = r'''
 
 - name: List the exited containers with a label
   pier.portainer.portainer_container_info:
-    endpoint: 1
+    endpoint: local
     all: true
     filters:
       status: exited
