@@ -323,6 +323,12 @@ class ContainerManager:
                         raise PortainerError('image: %s is not on this environment: %s' % (image_ref, exc)) from None
                     if exc.status == 409:
                         other = self.docker.inspect_container(self.name)
+                        for dummy in range(20):
+                            # The engine reserves the name before the other task's container can be inspected.
+                            if other is not None:
+                                break
+                            time.sleep(0.25)
+                            other = self.docker.inspect_container(self.name)
                         if other is not None and (other.get('State') or {}).get('Status') == 'removing' and attempt == 0:
                             # The name is still held by a container being removed: wait for it once, then try again.
                             self.wait_removed(other['Id'])

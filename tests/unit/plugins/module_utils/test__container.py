@@ -483,3 +483,16 @@ def test_a_parallel_create_of_the_same_name_converges_on_the_winner():
     assert manager.actions == []
     assert result['Id'] == CID
     assert not manager.changed
+
+
+@responses.activate
+def test_a_parallel_create_converges_once_the_winner_can_be_inspected():
+    # The engine reserves the name before the other task's container can be inspected.
+    responses.get(DOCKER + '/containers/web/json', **no_such('container'))
+    responses.get(DOCKER + '/images/busybox:1/json', json=image())
+    responses.post(DOCKER + '/containers/create', status=409, json={'message': 'Conflict. The container name "/web" is already in use'})
+    responses.get(DOCKER + '/containers/web/json', **no_such('container'))
+    responses.get(DOCKER + '/containers/web/json', json=container())
+    manager, result = run(image='busybox:1')
+    assert manager.actions == []
+    assert result['Id'] == CID
