@@ -262,6 +262,12 @@ class ContainerManager:
 
     # -------------------------------------------------------------------------------- writes
 
+    def _start(self, cid):
+        """Start the container; False when the engine says it already runs (304: another task started it)."""
+        if self.check_mode:
+            return True
+        return self.client.docker(self.docker.env_id, 'POST', '/containers/%s/start' % cid).status_code != 304
+
     def _write(self, method, path, **kwargs):
         if self.check_mode:
             return None
@@ -467,8 +473,7 @@ class ContainerManager:
         paused = bool(container and (container.get('State') or {}).get('Paused'))
         cid = (container or {}).get('Id')
         if state in ('started', 'healthy') or (state == 'present' and created and was_running):
-            if not running:
-                self._write('POST', '/containers/%s/start' % cid)
+            if not running and self._start(cid):
                 self._act('start', id=cid)
                 if not created:
                     self.diff_before['running'] = False
