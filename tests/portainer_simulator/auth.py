@@ -242,13 +242,7 @@ def lookup_cookie(app, req):
     token = req.cookies.get(COOKIE_NAME)
     if not token:
         return None
-    claims = app.jwt.parse(token)
-    if claims is None:
-        raise ApiError(401, 'Invalid JWT token', 'Unauthorized')
-    user, stale = _user_for_claims(app, claims)
-    if stale:
-        raise ApiError(401, 'Invalid JWT token', 'Unauthorized')
-    return AuthInfo('cookie', user, claims)
+    return _jwt_auth(app, token, 'cookie')
 
 
 def lookup_bearer(app, req):
@@ -256,13 +250,18 @@ def lookup_bearer(app, req):
     token = find_bearer(req)
     if token is None:
         return None
+    return _jwt_auth(app, token, 'jwt')
+
+
+def _jwt_auth(app, token, kind):
+    """The user of a JWT found by a lookup; a bad, expired or stale token is Portainer's 401."""
     claims = app.jwt.parse(token)
     if claims is None:
         raise ApiError(401, 'Invalid JWT token', 'Unauthorized')
     user, stale = _user_for_claims(app, claims)
     if stale:
         raise ApiError(401, 'Invalid JWT token', 'Unauthorized')
-    return AuthInfo('jwt', user, claims)
+    return AuthInfo(kind, user, claims)
 
 
 def authenticate(app, req):
