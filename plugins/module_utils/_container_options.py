@@ -424,6 +424,16 @@ def env_list_to_dict(env):
 
 def parse_healthcheck(value, option='healthcheck'):
     """``healthcheck`` -> Docker's HealthConfig, with ``{"Test": ["NONE"]}`` for a disabled or empty one."""
+    # Every setting is checked, even those a disabled healthcheck ignores.
+    timing = {}
+    for key, field in (('interval', 'Interval'), ('timeout', 'Timeout'), ('start_period', 'StartPeriod'),
+                       ('start_interval', 'StartInterval')):
+        if value.get(key) is not None:
+            timing[field] = parse_duration(value[key], '%s.%s' % (option, key))
+    if value.get('retries') is not None:
+        if int(value['retries']) < 0:
+            raise OptionError('%s.retries: %s is negative; give the number of failures before unhealthy, 0 or more' % (option, value['retries']))
+        timing['Retries'] = int(value['retries'])
     test = value.get('test')
     if isinstance(test, str):
         test = ['CMD-SHELL', test] if test.upper() != 'NONE' else ['NONE']
@@ -433,12 +443,7 @@ def parse_healthcheck(value, option='healthcheck'):
     if test[0] not in ('CMD', 'CMD-SHELL', 'NONE'):
         test = ['CMD'] + test
     result = {'Test': test}
-    for key, field in (('interval', 'Interval'), ('timeout', 'Timeout'), ('start_period', 'StartPeriod'),
-                       ('start_interval', 'StartInterval')):
-        if value.get(key) is not None:
-            result[field] = parse_duration(value[key], '%s.%s' % (option, key))
-    if value.get('retries') is not None:
-        result['Retries'] = int(value['retries'])
+    result.update(timing)
     return result
 
 
@@ -772,6 +777,9 @@ def differences(desired, container, image_config, modes):
 # ---------------------------------------------------------------------------------------------- from parameters to desired values
 
 def _string_dict(option, value):
+    for key in (value or {}):
+        if not str(key).strip():
+            raise OptionError('%s: a key is empty; give every entry a name' % option)
     return dict((str(k), _string_value(option, k, v)) for k, v in (value or {}).items())
 
 
@@ -859,6 +867,8 @@ def parse_options(params):
     if given('restart_retries'):
         if params.get('restart_policy') not in (None, 'on-failure'):
             raise OptionError('restart_retries: only used with restart_policy: on-failure')
+        if int(params['restart_retries']) < 0:
+            raise OptionError('restart_retries: %s is negative; give the number of restarts to try, 0 or more' % params['restart_retries'])
         desired['restart_retries'] = int(params['restart_retries'])
     for name in ('memory', 'memory_reservation', 'shm_size'):
         if given(name):

@@ -479,6 +479,12 @@ def test_comparison_defaults():
     ({'default_host_ip': 'localhost'}, 'default_host_ip:'),
     ({'mounts': [{'type': 'tmpfs', 'target': '/a'}], 'volumes': ['/x:/a']}, 'mounted twice'),
     ({'command': 'sh -c "unterminated'}, 'command:'),
+    ({'labels': {'': 'x'}}, 'labels: a key is empty'),
+    ({'env': {' ': 'x'}}, 'env: a key is empty'),
+    ({'restart_policy': 'on-failure', 'restart_retries': -1}, 'restart_retries: -1 is negative'),
+    ({'healthcheck': {'retries': -2, 'test': 'true'}}, 'healthcheck.retries: -2 is negative'),
+    # A healthcheck without a test is disabled, but its settings are still checked.
+    ({'healthcheck': {'interval': 'abc'}}, 'healthcheck.interval:'),
 ])
 def test_bad_parameters(params, words):
     with pytest.raises(OptionError) as info:
