@@ -66,6 +66,21 @@ options:
       - If not set, the value of the E(PORTAINER_TOKEN_CACHE) environment variable is used.
     type: bool
     default: true
+  endpoint_cache_ttl:
+    description:
+      - For how many seconds a later task may reuse the id an earlier task found for an environment O(endpoint) given by
+        name, instead of looking the name up again. A loop of tasks on one environment then costs one lookup, not one
+        per task. V(0) turns the cache off.
+      - The cache is a file next to the token cache (see O(token_cache)), one per Portainer URL, readable only by its
+        owner; it holds digests of the names and the credentials, never the names or credentials themselves.
+      - A cached id is checked with Portainer before the task's first write, before it reports a change (check mode
+        included), and when a request fails; if the name stands for another environment by then, the task forgets the
+        cache and runs again with a fresh lookup. Changes made to environments by this collection clear the cache.
+      - A task that changes nothing may read an environment renamed within the last O(endpoint_cache_ttl) seconds by
+        other means (the web UI, the API) under its old name; set V(0) where environments are renamed while plays run.
+      - If not set, the value of the E(PORTAINER_ENDPOINT_CACHE_TTL) environment variable is used.
+    type: int
+    default: 300
 requirements:
   - requests
 notes:

@@ -168,6 +168,56 @@ def parse_version(text):
     return tuple(int(n) for n in numbers) + (0,) * (3 - len(numbers))
 
 
+def cache_directory(directory=None):
+    """The directory of the caches kept between tasks (tokens, environment ids)."""
+    if directory is None:
+        directory = os.environ.get('PORTAINER_TOKEN_CACHE_DIR')
+    if not directory:
+        base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+        directory = os.path.join(base, 'pier.portainer', 'tokens')
+    return directory
+
+
+def cache_key(*parts):
+    """A file-name-safe digest of ``parts``; never the parts themselves (they may include a URL with a user)."""
+    return hashlib.sha256('\n'.join(str(p) for p in parts).encode('utf-8')).hexdigest()[:32]
+
+
+def ensure_private_directory(directory):
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    info = os.stat(directory)
+    if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(directory, 0o700)
+
+
+def read_private_json(path):
+    """The JSON in ``path``, or None when it is missing, unreadable, or others own it or could read it."""
+    try:
+        info = os.stat(path)
+        if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
+            return None
+        with open(path, 'r', encoding='utf-8') as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def write_private_json(path, data):
+    """Replace ``path`` atomically with ``data``, readable only by its owner; raises OSError."""
+    directory = os.path.dirname(path)
+    ensure_private_directory(directory)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+            json.dump(data, handle)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 class TokenCache:
     """JWTs kept between tasks so a play with username/password logs in once, not once per task.
 
@@ -178,24 +228,13 @@ class TokenCache:
     """
 
     def __init__(self, directory=None):
-        if directory is None:
-            directory = os.environ.get('PORTAINER_TOKEN_CACHE_DIR')
-        if not directory:
-            base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-            directory = os.path.join(base, 'pier.portainer', 'tokens')
-        self.directory = directory
-
-    def _key(self, base_url, username):
-        return hashlib.sha256(('%s\n%s' % (base_url, username)).encode('utf-8')).hexdigest()[:32]
+        self.directory = cache_directory(directory)
 
     def _path(self, base_url, username):
-        return os.path.join(self.directory, self._key(base_url, username) + '.json')
+        return os.path.join(self.directory, cache_key(base_url, username) + '.json')
 
     def _ensure_directory(self):
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        info = os.stat(self.directory)
-        if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
-            os.chmod(self.directory, 0o700)
+        ensure_private_directory(self.directory)
 
     @staticmethod
     def _password_check(salt, password):
@@ -229,15 +268,7 @@ class TokenCache:
             os.close(fd)
 
     def get(self, base_url, username, password):
-        path = self._path(base_url, username)
-        try:
-            info = os.stat(path)
-            if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
-                return None
-            with open(path, 'r', encoding='utf-8') as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            return None
+        data = read_private_json(self._path(base_url, username))
         if not isinstance(data, dict) or data.get('url') != base_url or data.get('username') != username:
             return None
         if data.get('password_check') != self._password_check(data.get('salt', ''), password):
@@ -259,16 +290,7 @@ class TokenCache:
                 'password_check': self._password_check(salt, password),
                 'jwt': token,
             }
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix='.tmp-')
-            try:
-                with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-                    json.dump(data, handle)
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, self._path(base_url, username))
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_private_json(self._path(base_url, username), data)
         except OSError:
             # A cache that cannot be written only costs a login per task.
             return False
@@ -287,6 +309,62 @@ class TokenCache:
             pass
 
 
+class EndpointCache:
+    """Environment names and the ids they stood for, reused by later tasks for ``ttl`` seconds.
+
+    A loop of tasks on environment ``prod`` then looks ``prod`` up once, not once per task. One file per
+    Portainer URL, next to the token cache; an entry is keyed by a digest of the credentials and the name, so
+    users who see different environments never share one. The client confirms an entry with Portainer before
+    the task's first write, when the task reports a change, and when a request fails; a write that changes an
+    environment drops the whole file.
+    """
+
+    def __init__(self, ttl, directory=None):
+        self.ttl = float(ttl)
+        self.directory = cache_directory(directory)
+
+    def _path(self, base_url):
+        return os.path.join(self.directory, cache_key('endpoints', base_url) + '.endpoints.json')
+
+    def _entries(self, base_url):
+        data = read_private_json(self._path(base_url))
+        if not isinstance(data, dict) or data.get('url') != base_url or not isinstance(data.get('entries'), dict):
+            return {}
+        return data['entries']
+
+    def get(self, base_url, identity, name):
+        """The id cached for ``name``, or None when there is none younger than ``ttl``."""
+        entry = self._entries(base_url).get(cache_key(identity, name))
+        if not isinstance(entry, dict) or not isinstance(entry.get('id'), int) or isinstance(entry.get('id'), bool):
+            return None
+        age = time.time() - float(entry.get('at') or 0)
+        return entry['id'] if 0 <= age < self.ttl else None
+
+    def put(self, base_url, identity, name, endpoint_id):
+        now = time.time()
+        entries = dict((k, v) for k, v in self._entries(base_url).items()
+                       if isinstance(v, dict) and 0 <= now - float(v.get('at') or 0) < self.ttl)
+        entries[cache_key(identity, name)] = {'id': int(endpoint_id), 'at': now}
+        try:
+            write_private_json(self._path(base_url), {'url': base_url, 'entries': entries})
+        except OSError:
+            # A cache that cannot be written only costs one lookup per task.
+            return False
+        return True
+
+    def clear(self, base_url):
+        with contextlib.suppress(OSError):
+            os.unlink(self._path(base_url))
+
+
+class StaleEndpoint(Exception):
+    """A cached environment name now stands for another environment, or none; raised before any write."""
+
+    def __init__(self, name, cached, current):
+        super().__init__('environment %r was id %s in the cache and is %s now' % (name, cached, current))
+        self.name = name
+
+
 class PortainerClient:
     """HTTP client for Portainer's API, shared by every module and plugin of the collection.
 
@@ -298,7 +376,7 @@ class PortainerClient:
 
     def __init__(self, url, api_key=None, username=None, password=None, validate_certs=True, ca_path=None,
                  timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, token_cache=True, token_cache_dir=None,
-                 user_agent='pier.portainer'):
+                 user_agent='pier.portainer', endpoint_cache_ttl=0):
         if not HAS_REQUESTS:
             raise PortainerError('The Python library requests is required')
         self.base_url = normalize_base_url(url)
@@ -321,6 +399,16 @@ class PortainerClient:
         if ca_path and not os.path.exists(ca_path):
             raise PortainerError('ca_path %s does not exist: set it (or PORTAINER_CA_PATH) to a PEM file or a directory of CA certificates' % ca_path)
         self.token_cache = TokenCache(token_cache_dir) if (token_cache and self.username) else None
+        try:
+            endpoint_cache_ttl = float(endpoint_cache_ttl or 0)
+        except (TypeError, ValueError):
+            endpoint_cache_ttl = -1
+        if endpoint_cache_ttl < 0:
+            raise PortainerError('endpoint_cache_ttl must be a number of seconds, 0 or more (0 turns the cache off), got %r'
+                                 % (endpoint_cache_ttl,))
+        self.endpoint_cache = EndpointCache(endpoint_cache_ttl, token_cache_dir) if endpoint_cache_ttl > 0 else None
+        # Environment names this task took from the cache and has not confirmed with Portainer yet.
+        self._unconfirmed = {}
         self._token = None
         self._extra_secrets = []
         self._version = None
@@ -366,6 +454,13 @@ class PortainerClient:
         if self.username:
             return 'password'
         return None
+
+    @property
+    def identity(self):
+        """Who the requests are sent as, for cache keys: the username, or a digest of the API key."""
+        if self.api_key:
+            return 'key:' + hashlib.sha256(self.api_key.encode('utf-8')).hexdigest()
+        return 'user:%s' % (self.username or '')
 
     def _auth_headers(self):
         if self.api_key:
@@ -502,6 +597,12 @@ class PortainerClient:
         login and one repeat (Portainer refused the request before doing anything).
         """
         method = method.upper()
+        if method not in SAFE_METHODS:
+            # No write goes to an environment id that only the cache vouches for.
+            self.confirm_endpoints()
+            if path.startswith('/api/endpoints') and '/docker/' not in path and '/kubernetes/' not in path:
+                # Environments are being created, renamed or removed: names may now stand for other ids.
+                self.forget_endpoints()
         all_headers = dict(headers or {})
         if authenticated:
             all_headers.update(self._auth_headers())
@@ -609,9 +710,14 @@ class PortainerClient:
         return found[0] if found else None
 
     def endpoint_id(self, ref, option='endpoint'):
-        """The numeric id of an environment: a number costs no request, a name one."""
+        """The numeric id of an environment: a number costs no request, a name one (none when an earlier task cached it)."""
         if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
             return int(ref)
+        if self.endpoint_cache is not None and isinstance(ref, str) and ref.strip():
+            cached = self.endpoint_cache.get(self.base_url, self.identity, ref)
+            if cached is not None:
+                self._unconfirmed[ref] = cached
+                return cached
         return int(self.endpoint(ref, option=option)['Id'])
 
     def endpoint(self, ref, option='endpoint'):
@@ -623,7 +729,30 @@ class PortainerClient:
             raise PortainerError(
                 '%s: no Portainer environment %s %r; check the name (exact, case-sensitive) or the id, '
                 'for example with pier.portainer.portainer_endpoint_info' % (option, 'with id' if str(ref).strip().isdigit() else 'named', ref))
+        if self.endpoint_cache is not None and not str(ref).strip().isdigit() and isinstance(found.get('Id'), int):
+            self.endpoint_cache.put(self.base_url, self.identity, ref, found['Id'])
         return found
+
+    def confirm_endpoints(self):
+        """Check that the names this task took from the cache still stand for the same environments.
+
+        One request per name, and only for names the cache answered. Raises StaleEndpoint (and clears the cache)
+        when one does not: the task has written nothing yet and can run again without the cache.
+        """
+        while self._unconfirmed:
+            name, cached = self._unconfirmed.popitem()
+            found = self.find_endpoints(name)
+            current = int(found[0]['Id']) if found else None
+            if current != cached:
+                self.forget_endpoints()
+                raise StaleEndpoint(name, cached, current)
+            self.endpoint_cache.put(self.base_url, self.identity, name, current)
+
+    def forget_endpoints(self):
+        """Drop every cached environment name of this Portainer."""
+        self._unconfirmed = {}
+        if self.endpoint_cache is not None:
+            self.endpoint_cache.clear(self.base_url)
 
     # ---------------------------------------------------------------- Docker proxy
 

@@ -26,6 +26,7 @@ from ansible_collections.pier.portainer.plugins.module_utils._api import (
     PortainerAPIError,
     PortainerClient,
     PortainerError,
+    StaleEndpoint,
 )
 
 # Documented in plugins/doc_fragments/_portainer.py; keep both in step.
@@ -38,6 +39,7 @@ PORTAINER_COMMON_ARGS = dict(
     ca_path=dict(type='path', fallback=(env_fallback, ['PORTAINER_CA_PATH'])),
     request_timeout=dict(type='float', default=30.0, fallback=(env_fallback, ['PORTAINER_TIMEOUT'])),
     token_cache=dict(type='bool', default=True, fallback=(env_fallback, ['PORTAINER_TOKEN_CACHE'])),
+    endpoint_cache_ttl=dict(type='int', default=300, fallback=(env_fallback, ['PORTAINER_ENDPOINT_CACHE_TTL'])),
 )
 
 NO_CREDENTIALS = (
@@ -58,6 +60,7 @@ def client_from_params(params, auth_required=True):
         ca_path=params.get('ca_path'),
         timeout=params.get('request_timeout') or 30.0,
         token_cache=params.get('token_cache', True),
+        endpoint_cache_ttl=params.get('endpoint_cache_ttl') or 0,
     )
 
 
@@ -147,6 +150,7 @@ class PortainerModule:
             self.module.fail_json(msg='; '.join(problems))
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        self._warnings = []
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff
@@ -156,20 +160,52 @@ class PortainerModule:
             self.module.fail_json(msg=str(exc))
 
     def warn(self, message):
-        self.module.warn(self.client.redact(message))
+        """Warn the user; warnings are given with the result, so a task that runs again does not repeat them."""
+        self._warnings.append(self.client.redact(message))
+
+    def _give_warnings(self):
+        for message in self._warnings:
+            self.module.warn(message)
+        self._warnings = []
 
     def fail(self, msg, **kwargs):
         kwargs.setdefault('changed', False)
+        self._give_warnings()
         self.module.fail_json(msg=self.client.redact(msg), **kwargs)
 
     def exit(self, **kwargs):
+        if kwargs.get('changed'):
+            # A change predicted in check mode rests on reads only: make sure they read the right environment.
+            self.client.confirm_endpoints()
         self.client.close()
+        self._give_warnings()
         self.module.exit_json(**kwargs)
 
-    def run(self, function):
-        """Call ``function(self)`` and turn every Portainer error into a clean failure; never a traceback."""
+    def _attempt(self, function):
+        self._warnings = []
         try:
             function(self)
+        except PortainerError as exc:
+            # The failure may come from an environment id the cache still had for a renamed or removed environment.
+            try:
+                self.client.confirm_endpoints()
+            except PortainerError:
+                pass
+            raise exc
+
+    def run(self, function):
+        """Call ``function(self)`` and turn every Portainer error into a clean failure; never a traceback.
+
+        When an environment name taken from the cache turns out to stand for another environment now, nothing has
+        been written yet (writes confirm the name first), and ``function`` runs once more with fresh lookups.
+        """
+        try:
+            try:
+                self._attempt(function)
+            except StaleEndpoint:
+                self._attempt(function)
+        except StaleEndpoint as exc:
+            self.fail('endpoint: %s, twice in a row; environments are being renamed while this task runs: run it again' % exc)
         except PortainerAPIError as exc:
             self.fail(str(exc), status=exc.status)
         except PortainerError as exc:

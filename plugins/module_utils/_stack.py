@@ -850,12 +850,16 @@ class StackTask:
     # ------------------------------------------------------------ reads
 
     def locate(self):
-        self.endpoint = self.client.endpoint(self.params['endpoint'])
-        if self.endpoint.get('Type') in KUBERNETES_ENDPOINT_TYPES:
-            raise PortainerError('endpoint %r is a Kubernetes environment; portainer_stack manages Docker swarm and compose stacks'
-                                 % self.params['endpoint'])
-        self.endpoint_id = int(self.endpoint['Id'])
-        self.swarm_id = swarm_id_of(self.client, self.endpoint_id)
+        self.endpoint_id = self.client.endpoint_id(self.params['endpoint'])
+        try:
+            self.swarm_id = swarm_id_of(self.client, self.endpoint_id)
+        except PortainerError:
+            # Only now is it worth a request to tell a Kubernetes environment (no Docker API) from a failing engine.
+            endpoint = self.client.find_endpoint(self.endpoint_id)
+            if endpoint and endpoint.get('Type') in KUBERNETES_ENDPOINT_TYPES:
+                raise PortainerError('endpoint %r is a Kubernetes environment; portainer_stack manages Docker swarm and compose stacks'
+                                     % self.params['endpoint']) from None
+            raise
         stacks = list_stacks(self.client, self.endpoint_id, self.swarm_id)
         self.stack = find_stack(stacks, self.name)
         wanted = self.params['type']

@@ -21,6 +21,7 @@ from ansible_collections.pier.portainer.plugins.module_utils._api import (
     PortainerClient,
     PortainerConnectionError,
     PortainerError,
+    StaleEndpoint,
     TokenCache,
     normalize_base_url,
     parse_version,
@@ -494,6 +495,98 @@ def test_docker_proxy_tells_portainers_404_from_dockers():
 
 def test_endpoint_id_of_a_number_costs_no_request():
     assert key_client().endpoint_id('12') == 12
+
+
+# ------------------------------------------------------------------ environment name cache
+
+def cached_client(cache_dir, ttl=300, **kwargs):
+    kwargs.setdefault('api_key', API_KEY)
+    return PortainerClient(BASE, token_cache_dir=cache_dir, endpoint_cache_ttl=ttl, **kwargs)
+
+
+@responses.activate
+def test_endpoint_cache_saves_the_lookup_of_later_tasks(cache_dir):
+    lookup = responses.get(BASE + '/api/endpoints', json=[{'Id': 7, 'Name': 'prod'}])
+    assert cached_client(cache_dir).endpoint_id('prod') == 7
+    for dummy in range(3):
+        assert cached_client(cache_dir).endpoint_id('prod') == 7
+    assert lookup.call_count == 1
+    files = os.listdir(cache_dir)
+    assert len(files) == 1
+    path = os.path.join(cache_dir, files[0])
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path, encoding='utf-8') as handle:
+        text = handle.read()
+    # Names and credentials are stored only as digests.
+    assert API_KEY not in text and 'prod' not in text
+
+
+@responses.activate
+def test_endpoint_cache_is_per_credentials_and_per_url(cache_dir):
+    lookup = responses.get(BASE + '/api/endpoints', json=[{'Id': 7, 'Name': 'prod'}])
+    other = responses.get('https://other.test/api/endpoints', json=[{'Id': 2, 'Name': 'prod'}])
+    responses.post(BASE + '/api/auth', json={'jwt': make_jwt()})
+    assert cached_client(cache_dir).endpoint_id('prod') == 7
+    assert cached_client(cache_dir, api_key='ptr_another-key').endpoint_id('prod') == 7
+    assert cached_client(cache_dir, api_key=None, username='admin', password=PASSWORD).endpoint_id('prod') == 7
+    assert lookup.call_count == 3
+    assert PortainerClient('https://other.test', api_key=API_KEY, token_cache_dir=cache_dir, endpoint_cache_ttl=300).endpoint_id('prod') == 2
+    assert other.call_count == 1
+
+
+@responses.activate
+@pytest.mark.parametrize('ttl, keeps_a_file', [(0.000001, True), (0, False)])
+def test_expired_or_disabled_cache_looks_up_every_time(cache_dir, ttl, keeps_a_file):
+    lookup = responses.get(BASE + '/api/endpoints', json=[{'Id': 7, 'Name': 'prod'}])
+    cached_client(cache_dir, ttl=ttl).endpoint_id('prod')
+    cached_client(cache_dir, ttl=ttl).endpoint_id('prod')
+    assert lookup.call_count == 2
+    assert os.path.exists(cache_dir) is keeps_a_file
+
+
+@pytest.mark.parametrize('ttl', [-1, 'soon'])
+def test_endpoint_cache_ttl_must_be_a_positive_number(ttl):
+    with pytest.raises(PortainerError, match='endpoint_cache_ttl'):
+        key_client(endpoint_cache_ttl=ttl)
+
+
+@responses.activate
+def test_a_write_first_confirms_a_cached_name(cache_dir):
+    responses.get(BASE + '/api/endpoints', json=[{'Id': 7, 'Name': 'prod'}])
+    responses.post(BASE + '/api/endpoints/7/docker/containers/web/start', status=204)
+    cached_client(cache_dir).endpoint_id('prod')
+    client = cached_client(cache_dir)
+    endpoint_id = client.endpoint_id('prod')
+    assert len(responses.calls) == 1
+    client.docker(endpoint_id, 'POST', '/containers/web/start')
+    client.docker(endpoint_id, 'POST', '/containers/web/start')
+    # One confirmation, before the first write only.
+    assert [c.request.method for c in responses.calls] == ['GET', 'GET', 'POST', 'POST']
+
+
+@responses.activate
+def test_a_renamed_environment_stops_the_write_and_clears_the_cache(cache_dir):
+    responses.get(BASE + '/api/endpoints', json=[{'Id': 7, 'Name': 'prod'}])
+    cached_client(cache_dir).endpoint_id('prod')
+    responses.replace(responses.GET, BASE + '/api/endpoints', json=[{'Id': 9, 'Name': 'prod'}])
+    start = responses.post(BASE + '/api/endpoints/7/docker/containers/web/start', status=204)
+    client = cached_client(cache_dir)
+    assert client.endpoint_id('prod') == 7
+    with pytest.raises(StaleEndpoint):
+        client.docker(7, 'POST', '/containers/web/start')
+    assert start.call_count == 0
+    assert cached_client(cache_dir).endpoint_id('prod') == 9
+
+
+@responses.activate
+def test_changing_environments_clears_the_cache(cache_dir):
+    lookup = responses.get(BASE + '/api/endpoints', json=[{'Id': 7, 'Name': 'prod'}])
+    responses.put(BASE + '/api/endpoints/7', json={'Id': 7, 'Name': 'prod-old'})
+    client = cached_client(cache_dir)
+    client.endpoint_id('prod')
+    client.put('/api/endpoints/7', json_body={'Name': 'prod-old'})
+    cached_client(cache_dir).endpoint_id('prod')
+    assert lookup.call_count == 2
 
 
 @pytest.mark.parametrize('event, error', [

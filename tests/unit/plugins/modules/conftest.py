@@ -53,7 +53,8 @@ def run_module(monkeypatch, tmp_path):
     """
     monkeypatch.setenv('PORTAINER_TOKEN_CACHE_DIR', str(tmp_path / 'token-cache'))
     for name in ('PORTAINER_URL', 'PORTAINER_API_KEY', 'PORTAINER_USERNAME', 'PORTAINER_PASSWORD',
-                 'PORTAINER_VALIDATE_CERTS', 'PORTAINER_CA_PATH', 'PORTAINER_TIMEOUT', 'PORTAINER_TOKEN_CACHE'):
+                 'PORTAINER_VALIDATE_CERTS', 'PORTAINER_CA_PATH', 'PORTAINER_TIMEOUT', 'PORTAINER_TOKEN_CACHE',
+                 'PORTAINER_ENDPOINT_CACHE_TTL'):
         monkeypatch.delenv(name, raising=False)
 
     def exit_json(self, **kwargs):  # pylint: disable=unused-argument

@@ -178,7 +178,8 @@ HOSTILE_TEXT = st.sampled_from([
     '-1', '99999999999999999999999', 'NaN', 'null', '[]', '{}', 'a=b', ':', '::', 'http://', 'tcp://', '\\',
 ])
 TEXT = st.one_of(HOSTILE_TEXT, st.text(alphabet=string.ascii_letters + string.punctuation + 'éü€\u200b', min_size=0, max_size=12))
-NOT_INT = st.one_of(st.sampled_from(['abc', '1.5x', '', '0x1g', '1e', '١٢', 'ten']),
+# Not '١٢': ansible-core reads any Unicode digits as an int (12), so it is a valid value, not a bad one.
+NOT_INT = st.one_of(st.sampled_from(['abc', '1.5x', '', '0x1g', '1e', 'ten']),
                     st.floats(min_value=0.1, max_value=1e6).filter(lambda f: not f.is_integer()),
                     st.just({'a': 1}), st.just([1, 2]))
 NOT_FLOAT = st.one_of(st.sampled_from(['abc', '', '1,5', 'fast', '--1']), st.just({'a': 1}), st.just([1.0]))
@@ -200,6 +201,7 @@ CONNECTION_BAD = {
     # A directory is a valid ca_path (a hashed certificate directory, like openssl's -CApath).
     'ca_path': NOT_PATH.filter(lambda p: p not in ('/', '/proc', '/etc')),
     'token_cache': NOT_BOOL,
+    'endpoint_cache_ttl': st.one_of(NOT_INT, st.integers(max_value=-1)),
 }
 
 
@@ -371,7 +373,7 @@ def cases(module):
     choices = []
     for option in sorted(spec):
         if option in ('portainer_api_key', 'portainer_username', 'portainer_password', 'portainer_url', 'request_timeout',
-                      'validate_certs', 'ca_path', 'token_cache'):
+                      'validate_certs', 'ca_path', 'token_cache', 'endpoint_cache_ttl'):
             continue
         bad = generic_bad(spec, option)
         if bad is not None:

@@ -90,11 +90,28 @@ def test_create_in_check_mode_sends_no_write(run_module):
 def test_no_change_is_cheap(run_module):
     reads([stack()])
     responses.get(BASE + '/api/stacks/7/file', json={'StackFileContent': TEXT.replace('\n', '\r\n')})
-    result = call(run_module, portainer_stack, {'endpoint': 'local', 'name': 'web', 'definition': TEXT, 'env': {'A': '1'}})
+    task = {'endpoint': 'local', 'name': 'web', 'definition': TEXT, 'env': {'A': '1'}}
+    result = call(run_module, portainer_stack, task)
     assert result['changed'] is False
     assert result['actions'] == []
     assert writes() == []
+    # The environment's name, its swarm, its stacks, the stack's file.
     assert len(responses.calls) == 4
+    # Later tasks on the same environment take its id from the cache: 3 requests, and 3 when the task gives the id.
+    assert call(run_module, portainer_stack, task)['changed'] is False
+    assert call(run_module, portainer_stack, dict(task, endpoint='3'))['changed'] is False
+    assert len(responses.calls) == 4 + 3 + 3
+    assert writes() == []
+
+
+@responses.activate
+def test_a_kubernetes_environment_is_named_as_such(run_module):
+    responses.get(BASE + '/api/endpoints/4/docker/info', status=500, json={'message': 'Unable to proxy the request via the Docker API'})
+    responses.get(BASE + '/api/endpoints/4', json={'Id': 4, 'Name': 'kube', 'Type': 5})
+    result = call(run_module, portainer_stack, {'endpoint': '4', 'name': 'web', 'definition': TEXT})
+    assert result['failed'] is True
+    assert "endpoint '4' is a Kubernetes environment" in result['msg']
+    assert writes() == []
 
 
 @responses.activate
