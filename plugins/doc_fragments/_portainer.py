@@ -68,7 +68,7 @@ options:
     default: true
   endpoint_cache_ttl:
     description:
-      - For how many seconds a later task may reuse the id an earlier task found for an environment O(endpoint) given by
+      - For how many seconds a later task may reuse the id an earlier task found for an environment given by
         name, instead of looking the name up again. A loop of tasks on one environment then costs one lookup, not one
         per task. V(0) turns the cache off.
       - The cache is a file next to the token cache (see O(token_cache)), one per Portainer URL, readable only by its
