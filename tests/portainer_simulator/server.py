@@ -1,6 +1,7 @@
 """HTTP server, routing, CSRF layer, fault injection and request logging."""
 
 import base64
+import contextlib
 import hmac
 import http.server
 import logging
@@ -160,6 +161,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     app = None
 
     def setup(self):
+        # Like Go's net/http (and so Portainer), send small writes at once: with Nagle's algorithm a streamed
+        # answer (headers, then the body) waits for the client's delayed ACK, 40 ms per request on Linux.
+        with contextlib.suppress(OSError):
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if isinstance(self.request, ssl.SSLSocket):
             try:
                 self.request.settimeout(30)
