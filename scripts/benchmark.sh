@@ -6,7 +6,7 @@
 # Sets up what it needs like scripts/demo.sh (the test bed, a Portainer simulator of its own on port N,
 # default 9180, the collection built and installed as a user would), plus a virtualenv with the
 # `ansible` package for community.docker, and runs benchmarks/bench.py, which prints a table.
-# A full run took 24 minutes on 2 busy cores, --quick 15 (most of it creating the objects and the
+# A full run took 16 minutes on 2 idle cores (24 on busy ones), --quick 15 on busy ones (most of it creating the objects and the
 # 1000 containers). See benchmarks/README.md; results are in docs/benchmarks.md.
 set -euo pipefail
 PORT=${PIER_BENCH_PORT:-9180}
