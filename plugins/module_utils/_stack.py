@@ -524,6 +524,22 @@ def swarm_id_of(client, endpoint_id):
     return str(cluster['ID']) if cluster.get('ID') else None
 
 
+def environment_swarm(client, ref):
+    """``(environment id, swarm id or None, is Kubernetes)`` of the environment named or numbered ``ref``.
+
+    The id costs no request when ``ref`` is a number or cached, the swarm id one. The environment itself is read
+    only when its engine does not answer: a Kubernetes environment has no Docker API to ask.
+    """
+    endpoint_id = client.endpoint_id(ref)
+    try:
+        return endpoint_id, swarm_id_of(client, endpoint_id), False
+    except PortainerError:
+        endpoint = client.find_endpoint(endpoint_id)
+        if endpoint and endpoint.get('Type') in KUBERNETES_ENDPOINT_TYPES:
+            return endpoint_id, None, True
+        raise
+
+
 def list_stacks(client, endpoint_id=None, swarm_id=None):
     """Stacks of one environment (swarm ones only when its swarm id is given, as Portainer filters), or all."""
     params = None
@@ -850,16 +866,10 @@ class StackTask:
     # ------------------------------------------------------------ reads
 
     def locate(self):
-        self.endpoint_id = self.client.endpoint_id(self.params['endpoint'])
-        try:
-            self.swarm_id = swarm_id_of(self.client, self.endpoint_id)
-        except PortainerError:
-            # Only now is it worth a request to tell a Kubernetes environment (no Docker API) from a failing engine.
-            endpoint = self.client.find_endpoint(self.endpoint_id)
-            if endpoint and endpoint.get('Type') in KUBERNETES_ENDPOINT_TYPES:
-                raise PortainerError('endpoint %r is a Kubernetes environment; portainer_stack manages Docker swarm and compose stacks'
-                                     % self.params['endpoint']) from None
-            raise
+        self.endpoint_id, self.swarm_id, kubernetes = environment_swarm(self.client, self.params['endpoint'])
+        if kubernetes:
+            raise PortainerError('endpoint %r is a Kubernetes environment; portainer_stack manages Docker swarm and compose stacks'
+                                 % self.params['endpoint'])
         stacks = list_stacks(self.client, self.endpoint_id, self.swarm_id)
         self.stack = find_stack(stacks, self.name)
         wanted = self.params['type']

@@ -149,13 +149,12 @@ stacks:
 
 from ansible_collections.pier.portainer.plugins.module_utils._module import PortainerModule
 from ansible_collections.pier.portainer.plugins.module_utils._stack import (
-    KUBERNETES_ENDPOINT_TYPES,
     TYPE_IDS,
+    environment_swarm,
     info_view,
     list_stacks,
     normalize_name,
     stack_file,
-    swarm_id_of,
 )
 
 
@@ -167,9 +166,8 @@ def run(pm):
     if params.get('endpoint') is not None and not params['endpoint'].strip():
         pm.fail('endpoint is empty: give the name or the numeric id of a Portainer environment, or leave it out for every environment')
     if params.get('endpoint') is not None:
-        endpoint = client.endpoint(params['endpoint'])
-        endpoint_id = int(endpoint['Id'])
-        swarm_id = swarm_id_of(client, endpoint_id) if endpoint.get('Type') not in KUBERNETES_ENDPOINT_TYPES else None
+        # A Kubernetes environment has no Docker stacks: the list is empty.
+        endpoint_id, swarm_id, dummy = environment_swarm(client, params['endpoint'])
         stacks = list_stacks(client, endpoint_id, swarm_id)
     else:
         stacks = list_stacks(client)

@@ -59,9 +59,30 @@ def test_stack_info_of_all_environments_and_missing_name(run_module):
 
 @responses.activate
 def test_stack_info_not_a_swarm(run_module):
-    responses.get(BASE + '/api/endpoints/3', json=ENDPOINT)
+    environment = responses.get(BASE + '/api/endpoints/3', json=ENDPOINT)
     responses.get(BASE + '/api/endpoints/3/docker/info', json={'Swarm': {'LocalNodeState': 'inactive'}})
     listing = responses.get(BASE + '/api/stacks', json=[])
     result = call(run_module, portainer_stack_info, {'endpoint': '3'})
     assert result['stacks'] == []
     assert 'SwarmID' not in listing.calls[0].request.url
+    # An id needs no request for the environment itself.
+    assert environment.call_count == 0 and len(responses.calls) == 2
+
+
+@responses.activate
+def test_stack_info_of_a_kubernetes_environment_is_empty(run_module):
+    responses.get(BASE + '/api/endpoints/5/docker/info', status=500, json={'message': 'Unable to proxy the request via the Docker API'})
+    responses.get(BASE + '/api/endpoints/5', json={'Id': 5, 'Name': 'kube', 'Type': 5})
+    responses.get(BASE + '/api/stacks', json=[])
+    result = call(run_module, portainer_stack_info, {'endpoint': '5'})
+    assert result['failed'] is False, result
+    assert result['stacks'] == []
+
+
+@responses.activate
+def test_stack_info_of_a_failing_engine_is_an_error(run_module):
+    responses.get(BASE + '/api/endpoints/3/docker/info', status=500, json={'message': 'Unable to proxy the request via the Docker API'})
+    responses.get(BASE + '/api/endpoints/3', json=ENDPOINT)
+    result = call(run_module, portainer_stack_info, {'endpoint': '3'})
+    assert result['failed'] is True
+    assert 'docker/info returned HTTP 500' in result['msg']
