@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import requests
 import yaml
@@ -267,7 +268,8 @@ class Bench:
 
     def mark(self, label):
         """A task whose one request (a public route, with the label in the query) marks a place in the request log."""
-        return {'name': 'mark %s' % label, 'ansible.builtin.uri': {'url': '%s/api/system/status?bench_mark=%s' % (self.url, label)}}
+        return {'name': 'mark %s' % label,
+                'ansible.builtin.uri': {'url': '%s/api/system/status?bench_mark=%s' % (self.url, urllib.parse.quote(label))}}
 
     def counted(self, name, steps, auth):
         """Run the tasks of ``steps`` ([(label, task)]) in one playbook; the requests of each task, split at marks."""
@@ -280,7 +282,7 @@ class Bench:
         groups, current = {}, None
         for entry in self.log_read():
             if entry['path'] == '/api/system/status' and entry['query'].startswith('bench_mark='):
-                current = entry['query'].split('=', 1)[1]
+                current = urllib.parse.unquote(entry['query'].split('=', 1)[1])
                 groups[current] = []
             elif current is not None:
                 groups[current].append(entry)
