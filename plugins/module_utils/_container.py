@@ -15,6 +15,8 @@ check mode sends only reads and still reports the same actions.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import re
 import time
@@ -49,6 +51,8 @@ from ansible_collections.pier.portainer.plugins.module_utils._container_options 
 
 NAME_RE = re.compile(r'^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$')
 WAIT_STEP = 1.0
+# A never-started container younger than this (seconds) is taken to be another task's, about to be started.
+JUST_CREATED = 10
 
 
 class NameTaken(Exception):
@@ -65,11 +69,14 @@ class DockerProxy:
     def __init__(self, client, env_id, endpoint_ref=None):
         self.client = client
         self.env_id = env_id
+        self.last_date = None
         self.endpoint_ref = env_id if endpoint_ref is None else endpoint_ref
 
     def get(self, path, params=None):
         """GET a Docker object; None when Docker says it does not exist (the client raises for an unknown environment)."""
         response = self.client.docker(self.env_id, 'GET', path, params=params, expected=(200, 404))
+        # The engine's clock, to tell the age of what it answers.
+        self.last_date = response.headers.get('Date')
         if response.status_code == 404:
             return None
         return strip_portainer_fields(self.client.decode(response))
@@ -341,13 +348,47 @@ class ContainerManager:
                             continue
                         if other is not None:
                             # Another task (a parallel fork) created it first: converge on that one.
-                            raise NameTaken(other) from None
+                            raise NameTaken(self._started_by_creator(other)) from None
                     raise
             new_id = (result or {}).get('Id')
             for warning in (result or {}).get('Warnings') or []:
                 self.warnings.append('Docker: %s' % warning)
         self._act('create', id=new_id, parameters=body)
         return new_id
+
+    def _just_created_elsewhere(self, container):
+        """True for a container that was never started and was created in the last seconds, by the engine's clock.
+
+        Another task (a parallel fork) is then about to start it.
+        """
+        if (container.get('State') or {}).get('Status') != 'created' or not self.docker.last_date:
+            return False
+        try:
+            now = email.utils.parsedate_to_datetime(self.docker.last_date)
+            created = datetime.datetime.strptime(str(container.get('Created'))[:19], '%Y-%m-%dT%H:%M:%S')
+        except (TypeError, ValueError):
+            return False
+        # HTTP dates are in UTC ("GMT", or "-0000" which Python reads as no zone), like Docker's Created.
+        now = now.replace(tzinfo=None) if now.tzinfo is None else now.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return abs((now - created).total_seconds()) < JUST_CREATED
+
+    def _started_by_creator(self, other):
+        """The container another task has just created, once that task has had a moment (5 s) to start it.
+
+        Starting it here as well would make two tasks report the same start; only when it is still not started
+        after the wait does this task start it.
+        """
+        if self.params['state'] not in ('started', 'healthy'):
+            return other
+        for dummy in range(20):
+            if (other.get('State') or {}).get('Status') != 'created':
+                break
+            time.sleep(0.25)
+            again = self.docker.inspect_container(other['Id'])
+            if again is None:
+                break
+            other = again
+        return other
 
     # -------------------------------------------------------------------------------- networks
 
@@ -522,6 +563,8 @@ class ContainerManager:
         if container is not None and (container.get('State') or {}).get('Status') == 'removing':
             self.wait_removed(container['Id'])
             container = None
+        if container is not None and self._just_created_elsewhere(container):
+            container = self._started_by_creator(container)
         if self.params['state'] == 'absent':
             if container is not None:
                 self.diff_before.update(exists=True, running=bool((container.get('State') or {}).get('Running')))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
+import email.utils
 import json
 
 import pytest
@@ -483,6 +485,59 @@ def test_a_parallel_create_of_the_same_name_converges_on_the_winner():
     assert manager.actions == []
     assert result['Id'] == CID
     assert not manager.changed
+
+
+def just_created():
+    data = container(running=False)
+    data['State']['Status'] = 'created'
+    return data
+
+
+@responses.activate
+def test_a_parallel_create_leaves_the_start_to_the_task_that_created_it():
+    # The winner has created the container and starts it a moment later: the loser must not start it too.
+    responses.get(DOCKER + '/containers/web/json', **no_such('container'))
+    responses.get(DOCKER + '/images/busybox:1/json', json=image())
+    responses.post(DOCKER + '/containers/create', status=409, json={'message': 'Conflict. The container name "/web" is already in use'})
+    responses.get(DOCKER + '/containers/web/json', json=just_created())
+    responses.get(DOCKER + '/containers/%s/json' % CID, json=just_created())
+    responses.get(DOCKER + '/containers/%s/json' % CID, json=container())
+    start = responses.post(DOCKER + '/containers/%s/start' % CID, status=204)
+    manager, result = run(image='busybox:1')
+    assert start.call_count == 0
+    assert manager.actions == [] and not manager.changed
+    assert result['State']['Running'] is True
+
+
+@responses.activate
+def test_a_parallel_create_starts_the_container_the_creator_left_unstarted():
+    responses.get(DOCKER + '/containers/web/json', **no_such('container'))
+    responses.get(DOCKER + '/images/busybox:1/json', json=image())
+    responses.post(DOCKER + '/containers/create', status=409, json={'message': 'Conflict. The container name "/web" is already in use'})
+    responses.get(DOCKER + '/containers/web/json', json=just_created())
+    responses.get(DOCKER + '/containers/%s/json' % CID, json=just_created())
+    start = responses.post(DOCKER + '/containers/%s/start' % CID, status=204)
+    manager, dummy = run(image='busybox:1')
+    assert start.call_count == 1
+    assert [a['action'] for a in manager.actions] == ['start']
+
+
+@responses.activate
+@pytest.mark.parametrize('age, starts, usegmt', [(2, False, True), (2, False, False), (3600, True, True)])
+def test_a_container_another_task_just_created_is_left_to_it_to_start(age, starts, usegmt):
+    # A late fork finds the container created (not started) by the first one, which starts it a moment later.
+    created = just_created()
+    created['Created'] = '2026-11-27T02:40:00.123456789Z'
+    engine_now = datetime.datetime(2026, 11, 27, 2, 40, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=age)
+    # Engines answer "GMT"; "-0000" is the same time for HTTP but has no zone for Python.
+    date = email.utils.format_datetime(engine_now, usegmt=True) if usegmt else email.utils.format_datetime(engine_now.replace(tzinfo=None))
+    responses.get(DOCKER + '/containers/web/json', json=created, headers={'Date': date})
+    responses.get(DOCKER + '/images/busybox:1/json', json=image())
+    responses.get(DOCKER + '/containers/%s/json' % CID, json=container())
+    start = responses.post(DOCKER + '/containers/%s/start' % CID, status=204)
+    manager, dummy = run(image='busybox:1')
+    assert start.call_count == (1 if starts else 0)
+    assert manager.changed is starts
 
 
 @responses.activate
