@@ -75,8 +75,8 @@ class DockerProxy:
     def get(self, path, params=None):
         """GET a Docker object; None when Docker says it does not exist (the client raises for an unknown environment)."""
         response = self.client.docker(self.env_id, 'GET', path, params=params, expected=(200, 404))
-        # The engine's clock, to tell the age of what it answers.
-        self.last_date = response.headers.get('Date')
+        # The engine's clock as last seen, to tell the age of what it answers.
+        self.last_date = response.headers.get('Date') or self.last_date
         if response.status_code == 404:
             return None
         return strip_portainer_fields(self.client.decode(response))
@@ -348,7 +348,7 @@ class ContainerManager:
                             continue
                         if other is not None:
                             # Another task (a parallel fork) created it first: converge on that one.
-                            raise NameTaken(self._started_by_creator(other)) from None
+                            raise NameTaken(other) from None
                     raise
             new_id = (result or {}).get('Id')
             for warning in (result or {}).get('Warnings') or []:
@@ -491,7 +491,7 @@ class ContainerManager:
                 self._write('POST', '/containers/%s/update' % container['Id'], json_body=body)
                 self._act('update', id=container['Id'], parameters=body)
         self.sync_networks(container, created)
-        self.apply_state(container, created, was_running)
+        container = self.apply_state(container, created, was_running)
         return container
 
     def _converge_on(self, container):
@@ -509,7 +509,11 @@ class ContainerManager:
         return self.docker.inspect_container(container_id)
 
     def apply_state(self, container, created, was_running):
+        """Start, stop, unpause or restart as ``state`` asks; returns the container as last seen."""
         state = self.params['state']
+        if not created and container is not None and self._just_created_elsewhere(container):
+            # Found after another task (a parallel fork) created it, or after losing the create to it.
+            container = self._started_by_creator(container)
         running = bool(container and (container.get('State') or {}).get('Running'))
         paused = bool(container and (container.get('State') or {}).get('Paused'))
         cid = (container or {}).get('Id')
@@ -531,6 +535,7 @@ class ContainerManager:
             self.stop(container)
             self.diff_before['running'] = True
             self.diff_after['running'] = False
+        return container
 
     def wait_healthy(self, container):
         if self.check_mode or container is None:
@@ -563,8 +568,6 @@ class ContainerManager:
         if container is not None and (container.get('State') or {}).get('Status') == 'removing':
             self.wait_removed(container['Id'])
             container = None
-        if container is not None and self._just_created_elsewhere(container):
-            container = self._started_by_creator(container)
         if self.params['state'] == 'absent':
             if container is not None:
                 self.diff_before.update(exists=True, running=bool((container.get('State') or {}).get('Running')))

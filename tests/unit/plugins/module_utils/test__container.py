@@ -490,17 +490,23 @@ def test_a_parallel_create_of_the_same_name_converges_on_the_winner():
 def just_created():
     data = container(running=False)
     data['State']['Status'] = 'created'
+    data['Created'] = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
     return data
+
+
+def lose_the_create_to_an_unstarted_container():
+    """Missing at first; the create then conflicts with another task's container, created and not started yet."""
+    responses.get(DOCKER + '/containers/web/json', **no_such('container'))
+    responses.get(DOCKER + '/images/busybox:1/json', json=image())
+    responses.post(DOCKER + '/containers/create', status=409, json={'message': 'Conflict. The container name "/web" is already in use'})
+    responses.get(DOCKER + '/containers/web/json', json=just_created(), headers={'Date': email.utils.formatdate(usegmt=True)})
+    responses.get(DOCKER + '/containers/%s/json' % CID, json=just_created())
 
 
 @responses.activate
 def test_a_parallel_create_leaves_the_start_to_the_task_that_created_it():
     # The winner has created the container and starts it a moment later: the loser must not start it too.
-    responses.get(DOCKER + '/containers/web/json', **no_such('container'))
-    responses.get(DOCKER + '/images/busybox:1/json', json=image())
-    responses.post(DOCKER + '/containers/create', status=409, json={'message': 'Conflict. The container name "/web" is already in use'})
-    responses.get(DOCKER + '/containers/web/json', json=just_created())
-    responses.get(DOCKER + '/containers/%s/json' % CID, json=just_created())
+    lose_the_create_to_an_unstarted_container()
     responses.get(DOCKER + '/containers/%s/json' % CID, json=container())
     start = responses.post(DOCKER + '/containers/%s/start' % CID, status=204)
     manager, result = run(image='busybox:1')
@@ -511,11 +517,7 @@ def test_a_parallel_create_leaves_the_start_to_the_task_that_created_it():
 
 @responses.activate
 def test_a_parallel_create_starts_the_container_the_creator_left_unstarted():
-    responses.get(DOCKER + '/containers/web/json', **no_such('container'))
-    responses.get(DOCKER + '/images/busybox:1/json', json=image())
-    responses.post(DOCKER + '/containers/create', status=409, json={'message': 'Conflict. The container name "/web" is already in use'})
-    responses.get(DOCKER + '/containers/web/json', json=just_created())
-    responses.get(DOCKER + '/containers/%s/json' % CID, json=just_created())
+    lose_the_create_to_an_unstarted_container()
     start = responses.post(DOCKER + '/containers/%s/start' % CID, status=204)
     manager, dummy = run(image='busybox:1')
     assert start.call_count == 1
